@@ -3,6 +3,11 @@
 Rows are drawn with Faker and a `random.Random` per table (string seeds, so adding a table
 never shifts another's data) and inserted into a real SQLite database as they are made:
 SQLite itself enforces every key, UNIQUE and CHECK, and a rejected row is drawn again.
+
+Every date is drawn on the domain's own clock (`spec.now`), never the machine's: Faker's
+relative providers (`date_of_birth`, `date_between("-30y")`, ...) read the system clock, so
+seeding runs with that clock pinned to the domain's time in UTC. The same spec gives the
+same rows on any machine, on any date, in any time zone.
 """
 
 from __future__ import annotations
@@ -10,9 +15,12 @@ from __future__ import annotations
 import datetime as dt
 import random
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import networkx as nx
+import time_machine
 from faker import Faker
 
 from generator.errors import GeneratorError
@@ -176,9 +184,18 @@ class Seeder:
         self.by_key[name] = {r[ir_table.primary_key]: r for r in rows}
 
 
+@contextmanager
+def domain_clock(now: str) -> Iterator[None]:
+    """The system clock (and time zone) stopped at the domain's `now`, read as UTC."""
+    moment = dt.datetime.fromisoformat(now).replace(tzinfo=dt.UTC)
+    with time_machine.travel(moment, tick=False):
+        yield
+
+
 def generate(spec: DomainSpec, ir: DomainIR) -> dict[str, list[dict[str, Any]]]:
-    """Seed rows per table, in insertion order, the same for the same spec and seed."""
+    """Seed rows per table, in insertion order, the same for the same spec and seed on any date."""
     seeder = Seeder(spec, ir)
-    for name in table_order(spec):
-        seeder.fill(name)
+    with domain_clock(spec.now):
+        for name in table_order(spec):
+            seeder.fill(name)
     return {t.name: seeder.rows[t.name] for t in ir.tables}
