@@ -14,9 +14,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from generator.build import compile_domain  # noqa: E402
-from generator.load import DOMAINS  # noqa: E402
-from generator.probe import run_probe  # noqa: E402
+from generator.compile.build import compile_domain  # noqa: E402
+from generator.spec.load import DOMAINS  # noqa: E402
+from generator.probe.run import run_probe  # noqa: E402
 
 
 def main() -> None:

@@ -27,8 +27,8 @@ from pydantic import Field
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from generator.build import compile_domain  # noqa: E402
-from generator.probe import load_package  # noqa: E402
+from generator.compile.build import compile_domain  # noqa: E402
+from generator.probe.run import load_package  # noqa: E402
 
 
 def pick_get_tool(ir):

@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 
 from generator.errors import GeneratorError, SpecError
-from generator.load import DOMAINS
+from generator.spec.load import DOMAINS
 
 ROOT = DOMAINS.parent
 
@@ -25,7 +25,7 @@ def domain_names(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from generator.build import SERVERS, compile_domain, drift, write
+    from generator.compile.build import SERVERS, compile_domain, drift, write
 
     drifted = 0
     for name in domain_names(args):
@@ -40,11 +40,11 @@ def cmd_build(args: argparse.Namespace) -> int:
                 out.print(f"  {line}")
         else:
             if not args.no_test:
-                from generator.probe import run_probe
+                from generator.probe.run import run_probe
 
                 report = run_probe(name, build)
                 if report.unexpected:
-                    from generator.probe import print_report
+                    from generator.probe.run import print_report
 
                     print_report(report, err)
                     err.print(f"{build.ir.name}: {report.unexpected} unexpected failure(s) in procedural tests; "
@@ -61,9 +61,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
-    from generator import graph as tdg
-    from generator.load import load_spec
-    from generator.lower import lower
+    from generator.compile import graph as tdg
+    from generator.spec.load import load_spec
+    from generator.compile.lower import lower
 
     _, spec = load_spec(args.domain)
     ir = lower(spec)
@@ -86,8 +86,8 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from generator.check import check_spec
-    from generator.load import parse, read_source
+    from generator.spec.check import check_spec
+    from generator.spec.load import parse, read_source
 
     for name in domain_names(args):
         source = read_source(name)
@@ -103,7 +103,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from generator.probe import print_report, run_probe
+    from generator.probe.run import print_report, run_probe
 
     failed = 0
     for name in domain_names(args):
@@ -116,8 +116,8 @@ def cmd_test(args: argparse.Namespace) -> int:
 def cmd_expand(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from generator.expand import expand_domain, summarize
-    from generator.scenario import dump_line
+    from generator.tasks.expand import expand_domain, summarize
+    from generator.tasks.scenario import dump_line
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[tried]} tried"),
                   TimeElapsedColumn(), console=err, transient=False) as bar:
@@ -138,7 +138,7 @@ def cmd_expand(args: argparse.Namespace) -> int:
         import asyncio
 
         from generator.llm import CacheMiss, OpenAIChat
-        from generator.rewrite import rewrite_all
+        from generator.tasks.rewrite import rewrite_all
 
         model = OpenAIChat(args.llm_text, args.base_url, args.api_key, seed=args.seed, cache=args.llm_cache,
                            offline=args.offline)
@@ -191,8 +191,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     import anyio
 
-    from generator.replay import Replayer, verify_scenario
-    from generator.scenario import load_scenarios
+    from generator.tasks.replay import Replayer, verify_scenario
+    from generator.tasks.scenario import load_scenarios
 
     scenarios = [s for path in args.paths for s in load_scenarios(path)]
     if not scenarios:
@@ -220,13 +220,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from generator.evaluate import run_eval
+    from generator.harness.evaluate import run_eval
 
     return run_eval(args, out, err)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from generator.export import run_export
+    from generator.harness.export import run_export
 
     return run_export(args, out, err)
 

@@ -12,8 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from generator.build import Build, compile_domain
-from generator.probe import load_package
+from generator.compile.build import Build, compile_domain
+from generator.probe.run import load_package
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "tests" / "specs" / "tiny.yaml"

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from generator.errors import SpecError
-from generator.load import Source, parse
-from generator.spec import DomainSpec
+from generator.spec.load import Source, parse
+from generator.spec.models import DomainSpec
 from generator.synth.prompts import as_yaml
 from generator.synth.replies import (
     Behaviour,
@@ -142,7 +142,7 @@ def to_yaml(data: dict[str, Any]) -> str:
 
 def diagnose(data: dict[str, Any], prefixes: tuple[str, ...] = ("",), skip: tuple[str, ...] = ()) -> list[str]:
     """Errors the loader and `check_spec` find in spec data, under the given paths, as text."""
-    from generator.check import check_spec
+    from generator.spec.check import check_spec
 
     source = Source(Path(f"{data['name']}.yaml"), to_yaml(data))
     try:

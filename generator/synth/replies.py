@@ -1,6 +1,6 @@
 """The reply each synthesis role must give, as strict pydantic models.
 
-Every model maps field for field onto `generator.spec`, and reuses its classes (Param,
+Every model maps field for field onto `generator.spec.models`, and reuses its classes (Param,
 Returns, Require, Gen, TableSeed, TestCase) where a stage produces one, so assembling a
 DomainSpec from the replies is a dictionary merge (`assemble.py`). A reply that does not
 validate is sent back to its role with the validation errors.
@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from generator.spec import NAME, ColumnType, Gen, Kind, Param, Policy, Require, Returns, Strict, TableSeed, TestCase
+from generator.spec.models import NAME, ColumnType, Gen, Kind, Param, Policy, Require, Returns, Strict, TableSeed, TestCase
 
 
 class DomainReply(Strict):

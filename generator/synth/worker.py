@@ -32,9 +32,9 @@ def emit(event: str, **data: Any) -> None:
 
 
 def seed(args: argparse.Namespace) -> None:
-    from generator.load import load_spec
-    from generator.lower import lower
-    from generator.seed import generate
+    from generator.spec.load import load_spec
+    from generator.compile.lower import lower
+    from generator.compile.seed import generate
 
     _, spec = load_spec(args.spec)
     rows = generate(spec, lower(spec))
@@ -63,8 +63,8 @@ def crash_text(exc: BaseException, tool: str) -> str:
 def probe(args: argparse.Namespace) -> None:
     import anyio
 
-    from generator.build import compile_domain
-    from generator.probe import load_package, plan, run_cases
+    from generator.compile.build import compile_domain
+    from generator.probe.run import load_package, plan, run_cases
 
     skip = set(filter(None, args.skip.split(",")))
     build = compile_domain(args.spec)
@@ -107,9 +107,9 @@ def expand(args: argparse.Namespace) -> None:
     import anyio
 
     from generator.cli import summary_markdown
-    from generator.expand import expand_domain, summarize
-    from generator.replay import Replayer, verify_scenario
-    from generator.scenario import dump_line
+    from generator.tasks.expand import expand_domain, summarize
+    from generator.tasks.replay import Replayer, verify_scenario
+    from generator.tasks.scenario import dump_line
 
     result = expand_domain(args.spec, args.count, args.seed, progress=lambda kept, tried: emit("progress", kept=kept, tried=tried))
     scenarios = result.scenarios

@@ -7,7 +7,7 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from generator.expand import expand_domain
+from generator.tasks.expand import expand_domain
 from tests.support import TINY, build_package, serve_http
 
 

@@ -7,11 +7,11 @@ import json
 
 import pytest
 
-from generator.evaluate import scenarios_of
+from generator.harness.evaluate import scenarios_of
 from generator.llm import CacheMiss, OpenAIChat, request_key
-from generator.users import STOP
+from generator.harness.users import STOP
 from tests.fake_openai import FakeOpenAI, body_key, tool_call
-from tests.functional.test_eval import lines, run
+from tests.functional.harness.test_eval import lines, run
 
 SCENARIO = scenarios_of("retail")[3]  # retail-0-0003: close a ticket, then tell its category (an answer check)
 

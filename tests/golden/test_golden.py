@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from generator.build import compile_domain, drift, write
+from generator.compile.build import compile_domain, drift, write
 from tests.support import ROOT, TINY
 
 GOLDEN = Path(__file__).parent / "tiny"

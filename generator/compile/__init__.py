@@ -1,0 +1,1 @@
+"""Compile a checked spec: IR, lowering, seed data, dependency graph, rendering, build and drift check."""

@@ -1,0 +1,433 @@
+"""Lower a checked DomainSpec into the IR: every naming, SQL and typing decision lives here.
+
+The templates only loop and print what this module computed. Run `check.check_spec` first:
+lowering assumes references resolve.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from typing import Any
+
+from generator.compile.ir import (
+    CheckIR,
+    ColumnIR,
+    DomainIR,
+    ErrorIR,
+    LoadIR,
+    ModelIR,
+    ParamIR,
+    ResultFieldIR,
+    TableIR,
+    ToolIR,
+)
+from generator.spec.models import Column, DomainSpec, Param, Table, Tool
+
+SQL_TYPES = {"text": "TEXT", "integer": "INTEGER", "real": "REAL", "boolean": "INTEGER", "date": "TEXT", "datetime": "TEXT"}
+PY_TYPES = {"text": "str", "integer": "int", "real": "float", "boolean": "bool", "date": "str", "datetime": "str"}
+PARAM_TYPES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "date": "str", "datetime": "str", "object": "dict"}
+PATTERNS = {"date": r"^\d{4}-\d{2}-\d{2}$", "datetime": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$"}
+FAILED = {"in": "{a} not in {v}", "not_in": "{a} in {v}", "eq": "{a} != {v}", "ne": "{a} == {v}",
+          "gt": "{a} <= {v}", "gte": "{a} < {v}", "lt": "{a} >= {v}", "lte": "{a} > {v}"}  # fmt: skip
+PLACEHOLDER = re.compile(r"\{(\w+)(?:\.(\w+))?\}")
+
+
+def singular(word: str) -> str:
+    """English singular of a table name (`categories` -> `category`)."""
+    for plural, single in (("ies", "y"), ("sses", "ss"), ("xes", "x"), ("ches", "ch"), ("shes", "sh")):
+        if word.endswith(plural):
+            return word[: -len(plural)] + single
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+
+
+def camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+def model_name(table: str) -> str:
+    return camel(singular(table))
+
+
+def words(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def split_ref(ref: str | None) -> tuple[str, str] | None:
+    return tuple(ref.split(".", 1)) if ref else None  # type: ignore[return-value]
+
+
+def sql_literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def lower_column(name: str, column: Column, table: Table) -> ColumnIR:
+    parts = [name, SQL_TYPES[column.type]]
+    if name == table.primary_key:
+        parts.append("PRIMARY KEY")
+    elif not column.nullable:
+        parts.append("NOT NULL")
+    if column.unique:
+        parts.append("UNIQUE")
+    if column.default is not None:
+        parts.append(f"DEFAULT {sql_literal(column.default)}")
+    checks = []
+    if column.enum:
+        checks.append(f"{name} IN ({', '.join(sql_literal(v) for v in column.enum)})")
+    if column.type == "boolean":
+        checks.append(f"{name} IN (0, 1)")
+    if column.check:
+        checks.append(column.check)
+    if checks:
+        parts.append(f"CHECK ({' AND '.join(checks)})")
+    annotation = f"Literal[{', '.join(repr(v) for v in column.enum)}]" if column.enum else PY_TYPES[column.type]
+    if column.nullable:
+        annotation += " | None"
+    return ColumnIR(
+        name=name,
+        type=column.type,
+        sql=" ".join(parts),
+        annotation=annotation,
+        description=column.description,
+        nullable=column.nullable,
+        policy="exempt" if name == table.primary_key and table.id_prefix else column.policy,
+        enum=tuple(column.enum) if column.enum else None,
+        references=split_ref(column.references),
+        unique=column.unique,
+        default=column.default,
+    )
+
+
+def lower_table(name: str, table: Table) -> TableIR:
+    columns = tuple(lower_column(n, c, table) for n, c in table.columns.items())
+    lines = [c.sql for c in columns]
+    lines += [f"UNIQUE ({', '.join(u)})" for u in table.unique]
+    lines += [f"FOREIGN KEY ({c.name}) REFERENCES {c.references[0]} ({c.references[1]})" for c in columns if c.references]
+    create_sql = f"CREATE TABLE {name} (\n    " + ",\n    ".join(lines) + "\n) STRICT;"
+    return TableIR(
+        name=name,
+        model=model_name(name),
+        description=table.description,
+        primary_key=table.primary_key,
+        id_prefix=table.id_prefix,
+        columns=columns,
+        create_sql=create_sql,
+        status_column=table.status_column,
+        transitions={k: tuple(v) for k, v in table.transitions.items()},
+        initial_states=tuple(table.initial_states),
+    )
+
+
+def lower_param(name: str, param: Param, spec: DomainSpec, table: str | None, owner: str = "") -> ParamIR:
+    """`owner` (the tool's name) prefixes the model of object items, so tools never share one."""
+    item_fields: tuple[ParamIR, ...] = ()
+    if param.type == "array":
+        item = param.items
+        if item is not None and item.type == "object":
+            item_fields = tuple(lower_param(n, p, spec, None) for n, p in item.fields.items())
+            inner = camel(owner) + camel(singular(name))
+        else:
+            inner = PARAM_TYPES[item.type if item else "string"]
+        annotation = f"list[{inner}]"
+    elif param.enum:
+        annotation = f"Literal[{', '.join(repr(v) for v in param.enum)}]"
+    else:
+        annotation = PARAM_TYPES[param.type]
+    if not param.required:
+        annotation += " | None"
+    options = [f"description={param.description!r}"]
+    if param.type in PATTERNS:
+        options.append(f"pattern={PATTERNS[param.type]!r}")
+    if param.minimum is not None:
+        options.append(f"ge={param.minimum!r}")
+    if param.type == "array":
+        options.append("min_length=1")
+    column = param.column or name
+    columns = spec.tables[table].columns if table else {}
+    return ParamIR(
+        name=name,
+        type=param.type,
+        annotation=annotation,
+        field=f"Field({', '.join(options)})",
+        description=param.description,
+        required=param.required,
+        default=param.default,
+        enum=tuple(param.enum) if param.enum else None,
+        ref=split_ref(param.ref),
+        column=column if column in columns else None,
+        filter=param.filter,
+        example=param.example,
+        minimum=param.minimum,
+        item_fields=item_fields,
+    )
+
+
+def entity_name(param: str, table: str, taken: set[str]) -> str:
+    if param.endswith("_id"):
+        return param[:-3]
+    return singular(table) if singular(table) not in taken else f"{param}_{singular(table)}"
+
+
+def value_expr(value: Any) -> str:
+    """Python expression for a spec value: `$now`, `$today`, `$param`, `$entity.column` or a literal."""
+    if isinstance(value, str) and value.startswith("$"):
+        ref = value[1:]
+        if ref in ("now", "today"):
+            return f"db.{ref}"
+        if "." in ref:
+            entity, column = ref.split(".", 1)
+            return f"{entity}[{column!r}]"
+        return ref
+    if isinstance(value, list):
+        return "(" + "".join(f"{value_expr(v)}, " for v in value).rstrip(" ") + ")"
+    return repr(value)
+
+
+def template_names(message: str) -> list[str]:
+    return sorted({m.group(1) for m in PLACEHOLDER.finditer(message)})
+
+
+def lower_error(code: str, message: str) -> ErrorIR:
+    template = PLACEHOLDER.sub(lambda m: f"{{{m[1]}[{m[2]}]}}" if m[2] else m[0], message)
+    pieces = PLACEHOLDER.split(message)
+    # split() yields literal, name, column, literal, ...: keep the literals, wildcard the rest
+    pattern = ".*?".join(re.escape(p) for p in pieces[::3])
+    return ErrorIR(code=code, message=template, pattern=pattern)
+
+
+def auto_errors(spec: DomainSpec) -> dict[str, str]:
+    """The errors every domain has without declaring them: missing entities, bad transitions."""
+    errors: dict[str, str] = {}
+    for name, table in spec.tables.items():
+        thing = words(singular(name))
+        errors[f"{singular(name)}_not_found"] = (
+            f"No {thing} has {{key}} {{value}}. Check the id, or look it up with a list or search tool first."
+        )
+        if table.status_column:
+            errors[f"{singular(name)}_bad_state"] = (
+                f"The {thing} {{value}} is {{state}}; this needs it to be {{allowed}}."
+            )
+    errors["nothing_to_update"] = "Nothing to update: give at least one of {fields}."
+    return errors
+
+
+class Lowerer:
+    def __init__(self, spec: DomainSpec):
+        self.spec = spec
+        self.tables = {n: lower_table(n, t) for n, t in spec.tables.items()}
+        self.models: dict[str, ModelIR] = {}
+        self.item_models: dict[str, ModelIR] = {}
+
+    def lower(self) -> DomainIR:
+        tools = tuple(self.tool(n, t) for n, t in self.spec.tools.items())
+        messages = auto_errors(self.spec)
+        for tool in self.spec.tools.values():
+            messages.update(tool.errors)
+        used = sorted({code for t in tools for code in t.errors})
+        return DomainIR(
+            name=self.spec.name,
+            title=self.spec.title,
+            version=self.spec.version,
+            description=self.spec.description.strip(),
+            policy=self.spec.policy.strip(),
+            now=self.spec.now,
+            seed=self.spec.seed,
+            tables=tuple(self.tables.values()),
+            tools=tools,
+            models=tuple(self.models[k] for k in sorted(self.models)),
+            item_models=tuple(self.item_models[k] for k in sorted(self.item_models)),
+            errors=tuple(lower_error(code, messages[code]) for code in used),
+            actor=self.spec.actor,
+        )
+
+    def list_model(self, table: str) -> str:
+        model = self.tables[table].model
+        name = f"{model}List"
+        self.models[name] = ModelIR(
+            name=name,
+            description=f"A page of {words(table)}, in a stable order.",
+            fields=(
+                ResultFieldIR("items", f"list[{model}]", f"The matching {words(table)}."),
+                ResultFieldIR("count", "int", "How many items this page holds."),
+            ),
+        )
+        return name
+
+    def details_model(self, table: str, includes: tuple[tuple[str, str, str], ...]) -> str:
+        base = self.tables[table].model
+        name = f"{base}Details"
+        fields = tuple(
+            ResultFieldIR(f, f"list[{self.tables[child].model}]", f"The {words(child)} of this {words(singular(table))}.")
+            for f, child, _ in includes
+        )
+        self.models[name] = ModelIR(name, f"A {words(singular(table))} with its {', '.join(words(c) for _, c, _ in includes)}.", fields, base)
+        return name
+
+    def result_model(self, tool: str, spec: Tool) -> str:
+        name = f"{camel(tool)}Result"
+        fields = []
+        for fname, p in spec.returns.fields.items():
+            lowered = lower_param(fname, p, self.spec, None)
+            fields.append(ResultFieldIR(fname, lowered.annotation, p.description))
+        self.models[name] = ModelIR(name, f"What {tool} reports.", tuple(fields))
+        return name
+
+    def includes(self, table: str, children: list[str]) -> tuple[tuple[str, str, str], ...]:
+        found = []
+        for child in children:
+            fk = next(
+                c.name
+                for c in self.tables[child].columns
+                if c.references and c.references[0] == table
+            )
+            found.append((child, child, fk))
+        return tuple(found)
+
+    def tool(self, name: str, spec: Tool) -> ToolIR:
+        params = tuple(lower_param(n, p, self.spec, spec.table, name) for n, p in spec.params.items())
+        params = tuple(sorted(params, key=lambda p: not p.required))  # Python wants defaults last
+        for p in params:
+            if p.item_fields:
+                model = p.annotation.removeprefix("list[").split("]")[0]
+                self.item_models[model] = ModelIR(
+                    model,
+                    f"One entry of {p.name} for {name}.",
+                    tuple(ResultFieldIR(f.name, f.annotation, f.description) for f in p.item_fields),
+                )
+        table = self.tables[spec.table] if spec.table else None
+        key = None
+        if table is not None:
+            key = next((p.name for p in params if p.ref == (table.name, table.primary_key)), None)
+            if key is None:
+                key = next((p.name for p in params if p.column == table.primary_key), None)
+        taken: set[str] = set()
+        loads = []
+        for p in params:
+            if p.ref is None or (spec.kind == "create" and p.ref[0] == spec.table):
+                continue
+            entity = entity_name(p.name, p.ref[0], taken)
+            taken.add(entity)
+            loads.append(
+                LoadIR(
+                    entity=entity,
+                    table=p.ref[0],
+                    column=p.ref[1],
+                    param=p.name,
+                    required=p.required,
+                    sql=f"SELECT * FROM {p.ref[0]} WHERE {p.ref[1]} = ?",
+                    error=f"{singular(p.ref[0])}_not_found",
+                )
+            )
+        entities = {ld.entity: ld.table for ld in loads}
+        checks = []
+        for req in spec.requires:
+            failed = FAILED[req.op].format(a=f"{req.entity}[{req.column!r}]", v=value_expr(req.value))
+            message = spec.errors.get(req.error, "")
+            names = template_names(message)
+            checks.append(
+                CheckIR(
+                    entity=req.entity,
+                    table=entities.get(req.entity, ""),
+                    column=req.column,
+                    op=req.op,
+                    value=req.value,
+                    failed=failed,
+                    error=req.error,
+                    fmt=", ".join(f"{n}={n}" for n in names),
+                )
+            )
+        errors = [ld.error for ld in loads] + [c.error for c in checks]
+
+        reads = {ld.table for ld in loads} | set(spec.reads)
+        writes = set(spec.writes)
+        includes: tuple[tuple[str, str, str], ...] = ()
+        returns_table, returns_many = spec.table, False
+        to_state, from_states, state_error = spec.to, (), None
+        set_values = {col: value_expr(v) for col, v in spec.set.items()}
+        read_only = destructive = idempotent = False
+        if spec.kind in ("get", "list"):
+            reads.add(spec.table)
+            read_only, idempotent = True, True
+            if spec.kind == "list":
+                returns, returns_many = self.list_model(spec.table), True
+            elif spec.returns and spec.returns.include:
+                includes = self.includes(spec.table, spec.returns.include)
+                reads.update(child for _, child, _ in includes)
+                returns = self.details_model(spec.table, includes)
+            else:
+                returns = table.model
+        elif spec.kind == "custom":
+            reads.update(spec.reads)
+            read_only = not spec.writes
+            destructive = bool(spec.writes)
+            idempotent = read_only
+            if spec.returns and spec.returns.fields:
+                returns, returns_table = self.result_model(name, spec), None
+            elif spec.returns and spec.returns.table:
+                returns_table = spec.returns.table
+                returns_many = spec.returns.many
+                returns = self.list_model(returns_table) if returns_many else self.tables[returns_table].model
+            else:
+                returns, returns_table = self.tables[spec.table].model, spec.table
+        else:
+            reads.add(spec.table)
+            writes.add(spec.table)
+            returns = table.model
+            destructive = spec.kind != "create"
+            idempotent = spec.kind == "update"
+            if spec.kind == "update":
+                errors.append("nothing_to_update")
+            if spec.kind == "transition":
+                status = table.status_column
+                from_states = tuple(s for s, targets in table.transitions.items() if spec.to in targets)
+                set_values = {status: repr(spec.to), **set_values}
+                state_error = f"{singular(table.name)}_bad_state"
+                errors.append(state_error)
+        if spec.destructive is not None:
+            destructive = spec.destructive
+        if spec.idempotent is not None:
+            idempotent = spec.idempotent
+        errors += [code for code in spec.errors if code not in errors]
+        order = spec.order_by or ([table.primary_key] if table else [])
+        return ToolIR(
+            name=name,
+            kind=spec.kind,
+            description=textwrap.dedent(spec.description).strip(),
+            table=spec.table,
+            params=params,
+            loads=tuple(loads),
+            checks=tuple(checks),
+            reads=tuple(sorted(t for t in reads if t)),
+            writes=tuple(sorted(writes)),
+            errors=tuple(dict.fromkeys(errors)),
+            returns=returns,
+            returns_table=returns_table,
+            returns_many=returns_many,
+            includes=includes,
+            read_only=read_only,
+            destructive=destructive,
+            idempotent=idempotent,
+            key=key,
+            set_values=set_values,
+            set_spec=dict(spec.set),
+            to_state=to_state,
+            state_error=state_error,
+            produces={t: tuple(v) for t, v in spec.produces.items()},
+            result_refs={
+                f: split_ref(p.ref) for f, p in (spec.returns.fields.items() if spec.returns else ()) if p.ref
+            },
+            from_states=from_states,
+            order_by=", ".join(order),
+            limit=spec.limit,
+            body=textwrap.dedent(spec.body or "").strip(),
+            tests=tuple(spec.tests),
+        )
+
+
+def lower(spec: DomainSpec) -> DomainIR:
+    """The IR of a spec that passed `check_spec`."""
+    return Lowerer(spec).lower()

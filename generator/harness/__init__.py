@@ -1,0 +1,1 @@
+"""Agents, user simulators, evaluation and exports for trainers."""

@@ -1,0 +1,1 @@
+"""Procedural tests of a built server: case planning, running through MCP, classification, report."""

@@ -1,0 +1,1 @@
+"""Scenarios: goal chains, initial state and distractors, SQL checks, text, validation by replay."""

@@ -1,0 +1,64 @@
+"""Episodes in process: isolated databases per scenario, verification, limits."""
+
+from __future__ import annotations
+
+import pytest
+
+from generator.tasks.expand import expand_domain
+from tests.support import TINY, build_package
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory):
+    build, server, runtime = build_package(TINY, tmp_path_factory.mktemp("pkg"))
+    package = __import__(server.__name__.rsplit(".", 1)[0], fromlist=["LocalEnvironment"])
+    scenario = expand_domain(TINY, 1, seed=4).scenarios[0].model_dump(mode="json")
+    return package, scenario
+
+
+async def test_gold_on_one_episode_rewards_it_and_leaves_its_twin_untouched(tiny):
+    package, scenario = tiny
+    async with package.LocalEnvironment() as env:
+        played, idle = await env.create(scenario), await env.create(scenario)
+        client = env.client(played)
+        assert {t.name for t in (await client.list_tools()).tools} >= {a["tool"] for a in scenario["gold_actions"]}
+        for action in scenario["gold_actions"]:
+            assert not (await client.call_tool(action["tool"], action["arguments"])).is_error
+        good, untouched = await env.verify(played), await env.verify(idle)
+        assert good["reward"] == 1.0 and all(c["passed"] for c in good["checks"])
+        assert untouched["reward"] == 0.0
+        assert (await env.state(played)).startswith(b"SQLite format 3")
+        await env.close(played)
+        with pytest.raises(LookupError):
+            env.client(played)
+
+
+async def test_a_call_for_an_unknown_episode_is_a_tool_error(tiny):
+    package, _ = tiny
+    async with package.LocalEnvironment() as env:
+        episode = await env.create()
+        await env.close(episode)
+        result = await package.EpisodeClient(env._client, episode).call_tool("get_customer", {"customer_id": "C00001"})
+    assert result.is_error and "no episode" in result.content[0].text
+
+
+async def test_episode_count_limit_gives_a_clear_error(tiny):
+    package, scenario = tiny
+    async with package.LocalEnvironment(package.Episodes(max_episodes=2)) as env:
+        await env.create(scenario)
+        await env.create(scenario)
+        with pytest.raises(LookupError, match="episode limit reached"):
+            await env.create(scenario)
+
+
+async def test_episodes_use_the_scenario_clock_and_their_own_id_sequence(tiny):
+    package, scenario = tiny
+    async with package.LocalEnvironment() as env:
+        a, b = await env.create(scenario), await env.create(scenario)
+        made = []
+        for episode in (a, b, a):
+            result = await env.client(episode).call_tool(
+                "place_order", {"customer_id": "C00001", "item": "lamp", "amount": 2.0})
+            made.append((result.structured_content["order_id"], result.structured_content["created_at"]))
+    assert made[0][0] == made[1][0] != made[2][0]  # same first id in each episode, next id in the first
+    assert {m[1] for m in made} == {scenario["now"]}

@@ -1,0 +1,106 @@
+"""The task expander on the tiny spec: validated, deterministic, independently replayable."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from mcp import Client
+
+from generator.cli import main
+from generator.tasks.expand import expand_domain
+from generator.tasks.scenario import Scenario, dump, dump_line, load_scenarios, run_checks
+from tests.support import TINY, build_package
+
+
+@pytest.fixture(scope="module")
+def result():
+    return expand_domain(TINY, 24, seed=5)
+
+
+def test_expander_keeps_the_requested_count_with_mixed_kinds(result):
+    assert len(result.scenarios) == 24
+    kinds = {s.metadata.kind for s in result.scenarios}
+    assert {"action", "multi_goal", "refusal"} <= kinds
+    for s in result.scenarios:
+        assert 2 <= len(s.gold_actions) <= 8
+        assert s.checks and all(c.kind in ("sql", "answer") for c in s.checks)
+        assert any(c.name == "do nothing" for c in s.validation.negative_controls)
+
+
+def test_same_seed_gives_byte_identical_scenarios(result):
+    again = expand_domain(TINY, 24, seed=5)
+    assert [dump(s) for s in again.scenarios] == [dump(s) for s in result.scenarios]
+
+
+def test_sql_checks_are_read_only_selects_with_named_params(result):
+    for s in result.scenarios:
+        for c in s.checks:
+            if c.kind == "sql":
+                assert c.sql.startswith("SELECT ")
+                assert "?" not in c.sql
+
+
+async def independent_replay(server_mod, runtime, scenario: Scenario, actions, tmp_path) -> list[dict]:
+    """What a third party does: start from the scenario's state, send actions, run checks read-only."""
+    path = tmp_path / f"{scenario.id}.db"
+    path.unlink(missing_ok=True)
+    runtime.create_file(path, runtime.scenario_image(scenario.model_dump(mode="json")))
+    async with Client(server_mod.build_server(path)) as client:
+        for action in actions:
+            await client.call_tool(action.tool, action.arguments)
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return [r for r, c in zip(run_checks(conn, scenario), scenario.checks, strict=True) if c.kind == "sql"]
+    finally:
+        conn.close()
+
+
+async def test_gold_passes_and_every_negative_control_fails_on_replay(result, tmp_path):
+    _, server_mod, runtime = build_package(TINY, tmp_path / "pkg")
+    for scenario in result.scenarios[:12]:
+        gold = await independent_replay(server_mod, runtime, scenario, scenario.gold_actions, tmp_path)
+        assert all(r["passed"] for r in gold), (scenario.id, gold)
+        for control in scenario.validation.negative_controls:
+            got = await independent_replay(server_mod, runtime, scenario, control.actions, tmp_path)
+            assert not all(r["passed"] for r in got), (scenario.id, control.name)
+
+
+def test_refusal_scenarios_carry_the_forbidden_action_as_a_control(result):
+    refusals = [s for s in result.scenarios if s.metadata.kind == "refusal"]
+    assert refusals
+    for s in refusals:
+        forbidden = [c for c in s.validation.negative_controls if c.name.startswith("do the forbidden")]
+        assert len(forbidden) == 1
+        assert forbidden[0].actions[: len(s.gold_actions)] == s.gold_actions
+
+
+def test_cli_writes_scenarios_and_verify_replays_them(tmp_path, capsys):
+    build_package(TINY, tmp_path / "pkg")  # importable as probe_tiny
+    out = tmp_path / "tasks"
+    assert main(["expand", str(TINY), "--count", "6", "--seed", "2", "--out", str(out)]) == 0
+    assert (out / "README.md").exists()
+    assert len(load_scenarios(out / "scenarios.jsonl")) == 6
+    assert main(["verify", str(out), "--package", "probe_tiny"]) == 0
+    assert "6/6 scenarios verified" in capsys.readouterr().out
+    assert main(["expand", str(TINY), "--count", "6", "--seed", "2", "--out", str(out)]) == 2  # no silent overwrite
+
+
+def test_scenarios_load_with_the_hf_datasets_json_loader(tmp_path):
+    datasets = pytest.importorskip("datasets")
+    path = tmp_path / "scenarios.jsonl"
+    path.write_text("".join(dump_line(s) for s in expand_domain(TINY, 12, seed=3).scenarios))
+    rows = datasets.load_dataset("json", data_files=str(path), split="train", cache_dir=str(tmp_path / "cache"))
+    assert rows.num_rows == 12
+    assert {"id", "env_hash", "gold_actions", "checks", "validation"} <= set(rows.column_names)
+
+
+def test_verify_fails_when_a_check_is_wrong(tmp_path, capsys):
+    build_package(TINY, tmp_path / "pkg")
+    scenario = expand_domain(TINY, 1, seed=9).scenarios[0]
+    bad = scenario.checks[0].model_copy(update={"expect": [["nope"]]})
+    broken = scenario.model_copy(update={"checks": [bad, *scenario.checks[1:]]})
+    path = tmp_path / "broken.json"
+    path.write_text(dump(broken))
+    assert main(["verify", str(path), "--package", "probe_tiny"]) == 1
+    assert "gold fails checks c01" in capsys.readouterr().out
