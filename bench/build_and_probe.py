@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from generator.compile.build import compile_domain  # noqa: E402
-from generator.spec.load import DOMAINS  # noqa: E402
 from generator.probe.run import run_probe  # noqa: E402
+from generator.spec.load import DOMAINS  # noqa: E402
 
 
 def main() -> None:

@@ -62,8 +62,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_graph(args: argparse.Namespace) -> int:
     from generator.compile import graph as tdg
-    from generator.spec.load import load_spec
     from generator.compile.lower import lower
+    from generator.spec.load import load_spec
 
     _, spec = load_spec(args.domain)
     ir = lower(spec)
@@ -191,7 +191,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     import anyio
 
-    from generator.tasks.replay import Replayer, verify_scenario
+    from generator.probe.replayer import Replayer
+    from generator.tasks.replay import verify_scenario
     from generator.tasks.scenario import load_scenarios
 
     scenarios = [s for path in args.paths for s in load_scenarios(path)]

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.compile.ir import DomainIR
-from generator.spec.load import load_spec
 from generator.compile.lower import lower
 from generator.compile.render import render
 from generator.compile.seed import generate
+from generator.spec.load import load_spec
 from generator.spec.models import DomainSpec
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -23,8 +23,8 @@ import networkx as nx
 import time_machine
 from faker import Faker
 
-from generator.errors import GeneratorError
 from generator.compile.ir import DomainIR
+from generator.errors import GeneratorError
 from generator.spec.models import Column, DomainSpec, Gen
 
 ATTEMPTS = 60

@@ -21,8 +21,8 @@ from typing import Any
 
 from mcp import MCPError
 
-from generator.llm import ChatModel
 from generator.harness.users import STOP, LLMUser, ScriptedUser, UserSimulator, content_text, is_stop
+from generator.llm import ChatModel
 
 __all__ = ["STOP", "LLMAgent", "LLMUser", "NoopAgent", "OracleAgent", "ScriptedUser", "answers", "openai_tools",
            "result_text", "said", "system_prompt"]

@@ -24,9 +24,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from generator.harness.agents import LLMAgent, NoopAgent, OracleAgent, openai_tools, said
+from generator.harness.users import LLMUser, ScriptedUser
 from generator.llm import OpenAIChat
 from generator.tasks.scenario import load_scenarios
-from generator.harness.users import LLMUser, ScriptedUser
 
 ROOT = Path(__file__).resolve().parents[2]
 

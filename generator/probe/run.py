@@ -26,6 +26,7 @@ import anyio
 
 from generator.compile.build import Build, compile_domain, write
 from generator.compile.ir import CheckIR, DomainIR, ParamIR, TableIR, ToolIR
+from generator.probe.replayer import Replayer
 
 MISSING = "ZZ-missing-0000"
 SUCCESS, REJECTION, UNEXPECTED = "success", "anticipated rejection", "unexpected failure"
@@ -437,8 +438,6 @@ def load_package(build: Build, root: Path) -> Any:
 
 async def run_cases(build: Build, cases: list[Case], server_mod: Any, runtime: Any) -> list[Outcome]:
     """Run each case in one MCP session whose store is reset to the case's own database."""
-    from generator.tasks.replay import Replayer
-
     ir = build.ir
     outcomes = []
     patterns = {e.code: re.compile(e.pattern, re.DOTALL) for e in ir.errors}

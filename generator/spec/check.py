@@ -24,9 +24,9 @@ import networkx as nx
 import yaml
 from faker import Faker
 
+from generator.compile.lower import auto_errors, entity_name, lower_table, model_name, split_ref, template_names
 from generator.errors import Diagnostic
 from generator.spec.load import Source
-from generator.compile.lower import auto_errors, entity_name, lower_table, model_name, split_ref, template_names
 from generator.spec.models import NAME, Column, DomainSpec, Gen, Param, Table, Tool
 
 MAX_NAME = 40

@@ -13,7 +13,19 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from generator.spec.models import NAME, ColumnType, Gen, Kind, Param, Policy, Require, Returns, Strict, TableSeed, TestCase
+from generator.spec.models import (
+    NAME,
+    ColumnType,
+    Gen,
+    Kind,
+    Param,
+    Policy,
+    Require,
+    Returns,
+    Strict,
+    TableSeed,
+    TestCase,
+)
 
 
 class DomainReply(Strict):

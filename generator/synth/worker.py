@@ -32,9 +32,9 @@ def emit(event: str, **data: Any) -> None:
 
 
 def seed(args: argparse.Namespace) -> None:
-    from generator.spec.load import load_spec
     from generator.compile.lower import lower
     from generator.compile.seed import generate
+    from generator.spec.load import load_spec
 
     _, spec = load_spec(args.spec)
     rows = generate(spec, lower(spec))
@@ -107,8 +107,9 @@ def expand(args: argparse.Namespace) -> None:
     import anyio
 
     from generator.cli import summary_markdown
+    from generator.probe.replayer import Replayer
     from generator.tasks.expand import expand_domain, summarize
-    from generator.tasks.replay import Replayer, verify_scenario
+    from generator.tasks.replay import verify_scenario
     from generator.tasks.scenario import dump_line
 
     result = expand_domain(args.spec, args.count, args.seed, progress=lambda kept, tried: emit("progress", kept=kept, tried=tried))

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from generator.harness.evaluate import scenarios_of
-from generator.llm import CacheMiss, OpenAIChat, request_key
 from generator.harness.users import STOP
+from generator.llm import CacheMiss, OpenAIChat, request_key
 from tests.fake_openai import FakeOpenAI, body_key, tool_call
 from tests.functional.harness.test_eval import lines, run
 

@@ -14,14 +14,15 @@ from pathlib import Path
 import anyio
 import pytest
 
-from generator.compile.build import compile_domain
 from generator.cli import main
+from generator.compile.build import compile_domain
 from generator.llm import request_key
+from generator.probe.replayer import Replayer
 from generator.probe.run import run_probe
-from generator.tasks.replay import Replayer, verify_scenario
-from generator.tasks.scenario import load_scenarios
 from generator.synth.pipeline import Config, synthesize_domain
 from generator.synth.worker import import_server
+from generator.tasks.replay import verify_scenario
+from generator.tasks.scenario import load_scenarios
 from tests.fake_openai import fake_openai
 from tests.support import ROOT
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.spec.check import check_spec
 from generator.cli import main
+from generator.spec.check import check_spec
 from generator.spec.load import parse, read_source
 from generator.spec.schema import spec_json_schema
 
