@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from generator.compile.build import compile_domain  # noqa: E402
-from generator.tasks.expand import Environment, Expander  # noqa: E402
+from generator.tasks.environment import Environment  # noqa: E402
+from generator.tasks.expand import Expander  # noqa: E402
 
 
 async def measure(expander: Expander, count: int) -> tuple[float, int, int, float]:

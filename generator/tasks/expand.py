@@ -10,27 +10,25 @@ scenario only if gold passes every check and every negative control fails one.
 
 from __future__ import annotations
 
-import hashlib
 import random
 import sqlite3
 import tempfile
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import anyio
 
-from generator.compile import graph as tdg
-from generator.compile.build import Build, compile_domain
-from generator.compile.ir import DomainIR, LoadIR, TableIR, ToolIR
-from generator.probe.replayer import Replayer
-from generator.probe.run import Planner, load_package
+from generator.compile.build import compile_domain
+from generator.compile.ir import LoadIR, TableIR, ToolIR
+from generator.tasks.checks import changed_keys, derive_checks, insert_statement, text
+from generator.tasks.draft import Draft, Dropped, Goal
+from generator.tasks.environment import Environment
 from generator.tasks.replay import sql_results
 from generator.tasks.scenario import (
     Action,
-    Check,
     InitialState,
     Metadata,
     NegativeControl,
@@ -39,35 +37,10 @@ from generator.tasks.scenario import (
     Validation,
     run_checks,
 )
+from generator.tasks.subgraph import expand_subgraph
 from generator.tasks.text import Phrasebook
 
 KINDS = (("action", 0.4), ("multi_goal", 0.25), ("information", 0.15), ("refusal", 0.2))
-
-
-class Dropped(Exception):
-    """A candidate that cannot become a valid scenario; the message is the reason."""
-
-
-@dataclass
-class Goal:
-    tool: ToolIR
-    args: dict[str, Any]
-    key: LoadIR
-    row: dict[str, Any]
-    owner: Any = None
-
-
-@dataclass
-class Draft:
-    kind: str
-    actor: dict[str, Any]
-    statements: list[Statement] = field(default_factory=list)
-    goals: list[Goal] = field(default_factory=list)
-    actions: list[Action] = field(default_factory=list)
-    distractors: list[dict[str, Any]] = field(default_factory=list)
-    guards: list[tuple[str, Any]] = field(default_factory=list)  # (table, pk) rows that must not change
-    forbidden: Action | None = None
-    info: list[tuple[str, str, Any]] = field(default_factory=list)  # (table, column, key, then value)
 
 
 @dataclass
@@ -75,83 +48,6 @@ class Result:
     scenarios: list[Scenario]
     tried: int
     dropped: Counter
-
-
-class Environment:
-    """The generated server under test, its IR and graph, and a runner for action lists."""
-
-    def __init__(self, build: Build, work: Path):
-        self.build = build
-        self.ir: DomainIR = build.ir
-        self.graph = tdg.build_graph(build.ir)
-        self.server_mod, self.runtime = load_package(build, work)
-        self.image = self.runtime.seed_image()
-        self.seed = self.runtime.memory_copy(self.image)
-        self.seed.row_factory = sqlite3.Row
-        self.planner = Planner(self.ir, self.runtime.memory_copy(self.image))
-        self.env_hash = hashlib.sha256(build.files["provenance.json"].encode()).hexdigest()
-        self.replayer = Replayer(self.server_mod, self.runtime)
-        self.image_for = self.replayer.image_for
-        self.run = self.replayer.run
-        if not self.ir.actor:
-            raise Dropped(f"domain {self.ir.name} names no actor table (spec field 'actor')")
-        self.actor = self.ir.table(self.ir.actor)
-
-    def rows(self, table: str, where: str = "", params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        t = self.ir.table(table)
-        sql = f"SELECT * FROM {table} {where} ORDER BY {t.primary_key}"
-        return [dict(r) for r in self.seed.execute(sql, params)]
-
-    def owner_column(self, table: TableIR) -> str | None:
-        if table.name == self.actor.name:
-            return table.primary_key
-        return next((c.name for c in table.columns if c.references and c.references[0] == self.actor.name), None)
-
-    def owner_of(self, table: TableIR, row: dict[str, Any]) -> Any:
-        """The actor id a row belongs to: directly, or through one foreign key hop."""
-        column = self.owner_column(table)
-        if column is not None:
-            return row[column]
-        for c in table.columns:
-            if c.references and row.get(c.name) is not None:
-                parent = self.ir.table(c.references[0])
-                pcol = self.owner_column(parent)
-                if pcol is not None and parent.name != table.name:
-                    found = self.seed.execute(f"SELECT {pcol} FROM {parent.name} WHERE {c.references[1]} = ?",
-                                              (row[c.name],)).fetchone()
-                    if found:
-                        return found[0]
-        return None
-
-
-def text_expr(table: TableIR, column: str) -> str:
-    """A column as checks compare it, always as text (one Arrow type for every `expect`).
-
-    Reals are rounded to cents; semantic (free-text) columns are trimmed and lower-cased.
-    """
-    c = table.column(column)
-    if c.type == "real":
-        return f"CAST(ROUND({column}, 2) AS TEXT)"
-    if c.policy == "semantic":
-        return f"lower(trim({column}))"
-    if c.type in ("integer", "boolean"):
-        return f"CAST({column} AS TEXT)"
-    return column
-
-
-def text(value: Any) -> str | None:
-    """A value as checks and statements carry it; SQLite converts it back on comparison or insert."""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    return None if value is None else str(value)
-
-
-def rows(conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> list[list[Any]]:
-    return [list(r) for r in conn.execute(sql, params)]
-
-
-def checked_columns(table: TableIR) -> list[str]:
-    return [c.name for c in table.columns if c.policy != "exempt" and c.name != table.primary_key]
 
 
 class Expander:
@@ -357,69 +253,6 @@ class Expander:
 
     # --- checks ---
 
-    def checks(self, draft: Draft, before: sqlite3.Connection, after: sqlite3.Connection,
-               touched: dict[str, set[Any]]) -> list[Check]:
-        """SQL checks from the gold diff, collateral-damage guards, and answer checks.
-
-        Every expectation is what the query returns on the gold end state (or, for guards,
-        on the initial state), so a check can only disagree with gold if the state differs.
-        """
-        checks: list[Check] = []
-
-        def add(sql: str, params: dict[str, Any], state: sqlite3.Connection, description: str) -> None:
-            checks.append(Check(id=f"c{len(checks) + 1:02d}", sql=sql, params=params, expect=rows(state, sql, params),
-                                description=description))
-
-        for table in self.ir.tables:
-            keys = sorted(touched.get(table.name, ()), key=str)
-            if not keys:
-                continue
-            cols = checked_columns(table)
-            select = ", ".join(text_expr(table, c) for c in cols)
-            pk = table.primary_key
-            existed = {r[0] for r in before.execute(f"SELECT {pk} FROM {table.name}")}
-            for key in keys:
-                where = {"key": text(key)}
-                gone = after.execute(f"SELECT 1 FROM {table.name} WHERE {pk} = ?", (key,)).fetchone() is None
-                if gone:
-                    add(f"SELECT CAST(COUNT(*) AS TEXT) FROM {table.name} WHERE {pk} = :key", where, after,
-                        f"{table.name} {key} was removed")
-                elif key in existed:
-                    add(f"SELECT {select} FROM {table.name} WHERE {pk} = :key", where, after,
-                        f"{table.name} {key} has the expected values")
-                else:
-                    # new rows have generated ids: match them by content, not by key
-                    values = after.execute(f"SELECT {select} FROM {table.name} WHERE {pk} = ?", (key,)).fetchone()
-                    conds = [f"{c} IS NULL" if v is None else f"{text_expr(table, c)} = :v{i}"
-                             for i, (c, v) in enumerate(zip(cols, values, strict=True))]
-                    params = {f"v{i}": v for i, v in enumerate(values) if v is not None}
-                    add(f"SELECT CAST(COUNT(*) AS TEXT) FROM {table.name} WHERE {' AND '.join(conds)}", params, after,
-                        f"a new {table.name} row as expected")
-            add(f"SELECT CAST(COUNT(*) AS TEXT) FROM {table.name}", {}, after,
-                f"{table.name} has no other new or removed rows")
-            owner = self.env.owner_column(table)
-            if owner is not None and owner != pk:
-                names = ", ".join(f":k{i}" for i in range(len(keys)))
-                params = {"owner": text(draft.actor[self.env.actor.primary_key]),
-                          **{f"k{i}": text(k) for i, k in enumerate(keys)}}
-                add(f"SELECT {pk}, {select} FROM {table.name} WHERE {owner} = :owner AND {pk} NOT IN ({names}) "
-                    f"ORDER BY {pk}", params, after, f"the user's other {table.name} are unchanged")
-        # row counts of every other table the goals or the forbidden action may write
-        written = {t for g in draft.goals for t in g.tool.writes}
-        if draft.forbidden is not None:
-            written |= set(self.ir.tool(draft.forbidden.tool).writes)
-        for name in sorted(written - set(touched)):
-            add(f"SELECT CAST(COUNT(*) AS TEXT) FROM {name}", {}, after, f"{name} has no new or removed rows")
-        for table_name, key in draft.guards:
-            table = self.ir.table(table_name)
-            select = ", ".join(text_expr(table, c) for c in checked_columns(table))
-            add(f"SELECT {select} FROM {table_name} WHERE {table.primary_key} = :key", {"key": text(key)}, before,
-                f"{table_name} {key} is untouched")
-        for _, column, value in draft.info:
-            checks.append(Check(id=f"c{len(checks) + 1:02d}", kind="answer", expect=[[text(value)]],
-                                description=f"the agent tells the user the {column.replace('_', ' ')}"))
-        return checks
-
     # --- one candidate end to end ---
 
     async def candidate(self, index: int) -> Scenario:
@@ -439,7 +272,7 @@ class Expander:
         touched = changed_keys(self.ir, initial, after, {t for a in draft.actions for t in self.ir.tool(a.tool).writes})
         if not touched:
             raise Dropped("gold changes nothing")
-        checks = self.checks(draft, initial, after, touched)
+        checks = derive_checks(self.env, draft, initial, after, touched)
         writes = [i for i, a in enumerate(draft.actions) if not self.ir.tool(a.tool).read_only]
         controls = [NegativeControl(name="do nothing", actions=[])]
         for i in writes:
@@ -462,7 +295,7 @@ class Expander:
             if all(r["passed"] for r in sql_results(run_checks(end, probe), probe)):
                 what = control.name if control.name == "do nothing" else control.name.rsplit(" ", 1)[0]
                 raise Dropped(f"a negative control passes every check ({what})")
-        subgraph = await self.expand(draft, image)
+        subgraph = await expand_subgraph(self.env, draft, image)
         user = self.text.user(draft, random.Random(f"{self.seed}:{self.ir.name}:{index}:text"))
         chain = [a.tool for a in draft.actions]
         n_writes = len(writes)
@@ -483,73 +316,6 @@ class Expander:
             metadata=Metadata(kind=draft.kind, chain=chain, subgraph=subgraph, distractors=draft.distractors,
                               difficulty=difficulty, goals=[g.tool.name for g in draft.goals]),
         )
-
-    async def expand(self, draft: Draft, image: bytes, limit: int = 6) -> dict[str, Any]:
-        """Dependency-aware BFS: add tools whose every required input the subgraph can supply."""
-        known: dict[tuple[str, str], Any] = {}
-        actor = self.env.actor
-        for c in actor.columns:
-            known[(actor.name, c.name)] = draft.actor[c.name]
-        for goal in draft.goals:
-            table = self.ir.table(goal.key.table)
-            for c in table.columns:
-                known.setdefault((table.name, c.name), goal.row[c.name])
-                if c.references:
-                    known.setdefault(c.references, goal.row[c.name])
-        nodes = list(dict.fromkeys(a.tool for a in draft.actions))
-        frontier = list(nodes)
-        added: list[Action] = []
-        while frontier and len(added) < limit:
-            source = frontier.pop(0)
-            for _, target, kind in sorted(self.env.graph.out_edges(source, keys=True)):
-                if kind != "data_flow" or target in nodes or len(added) >= limit:
-                    continue
-                tool = self.ir.tool(target)
-                args = {}
-                for p in tool.params:
-                    if p.ref and p.ref in known:
-                        args[p.name] = known[p.ref]
-                    elif p.required and not p.ref:
-                        value = self.env.planner.scalar(p, None)
-                        if value is None:
-                            break
-                        args[p.name] = value
-                    elif p.required:
-                        break
-                else:
-                    nodes.append(target)
-                    frontier.append(target)
-                    added.append(Action(tool=target, arguments=args))
-        results, _ = await self.env.run(image, added) if added else ([], None)
-        edges = sorted({(a, b, k) for a, b, k in self.env.graph.edges(nodes, keys=True) if b in nodes})
-        return {
-            "nodes": nodes,
-            "edges": [list(e) for e in edges],
-            "expanded": [{"tool": a.tool, "arguments": a.arguments, "ok": not r.is_error}
-                         for a, r in zip(added, results, strict=True)],
-        }
-
-
-def insert_statement(table: TableIR, row: dict[str, Any]) -> Statement:
-    cols = list(table.column_names)
-    return Statement(sql=f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                     params=[text(row[c]) for c in cols])
-
-
-def changed_keys(ir: DomainIR, before: sqlite3.Connection, after: sqlite3.Connection,
-                 tables: set[str] | None = None) -> dict[str, set[Any]]:
-    """Primary keys of rows that differ between two states, per table (only `tables` if given)."""
-    out: dict[str, set[Any]] = {}
-    for t in ir.tables:
-        if tables is not None and t.name not in tables:
-            continue
-        a = {r[0]: r for r in before.execute(f"SELECT {t.primary_key}, * FROM {t.name}")}
-        b = {r[0]: r for r in after.execute(f"SELECT {t.primary_key}, * FROM {t.name}")}
-        keys = {k for k in set(a) | set(b) if a.get(k) != b.get(k)}
-        if keys:
-            out[t.name] = keys
-    return out
-
 
 def expand_domain(domain: str | Path, count: int, seed: int, progress: Callable[[int, int], None] | None = None,
                   max_tries: int | None = None) -> Result:

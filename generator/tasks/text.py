@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import random
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from generator.compile.ir import DomainIR, ToolIR
 from generator.compile.lower import singular
+from generator.tasks.draft import Draft
 from generator.tasks.scenario import User
-
-if TYPE_CHECKING:
-    from generator.tasks.expand import Draft
 
 OPENERS = ["Hi!", "Hello.", "Hey there.", "Good afternoon.", "Hi there!", ""]
 INTROS = [

@@ -43,7 +43,8 @@ def test_committed_scenarios_are_what_the_expander_makes_now(domain, tmp_path):
     import anyio
 
     from generator.compile.build import compile_domain
-    from generator.tasks.expand import Environment, Expander
+    from generator.tasks.environment import Environment
+    from generator.tasks.expand import Expander
     from generator.tasks.scenario import dump_line
 
     committed = load_scenarios(ROOT / "tasks" / domain / "scenarios.jsonl")

@@ -1,0 +1,65 @@
+"""The generated server a scenario is made on: its IR, dependency graph, seed rows and a runner.
+
+Also answers who owns a row (the actor id, directly or through one foreign key hop).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from generator.compile import graph as tdg
+from generator.compile.build import Build
+from generator.compile.ir import DomainIR, TableIR
+from generator.probe.replayer import Replayer
+from generator.probe.run import Planner, load_package
+from generator.tasks.draft import Dropped
+
+
+class Environment:
+    """The generated server under test, its IR and graph, and a runner for action lists."""
+
+    def __init__(self, build: Build, work: Path):
+        self.build = build
+        self.ir: DomainIR = build.ir
+        self.graph = tdg.build_graph(build.ir)
+        self.server_mod, self.runtime = load_package(build, work)
+        self.image = self.runtime.seed_image()
+        self.seed = self.runtime.memory_copy(self.image)
+        self.seed.row_factory = sqlite3.Row
+        self.planner = Planner(self.ir, self.runtime.memory_copy(self.image))
+        self.env_hash = hashlib.sha256(build.files["provenance.json"].encode()).hexdigest()
+        self.replayer = Replayer(self.server_mod, self.runtime)
+        self.image_for = self.replayer.image_for
+        self.run = self.replayer.run
+        if not self.ir.actor:
+            raise Dropped(f"domain {self.ir.name} names no actor table (spec field 'actor')")
+        self.actor = self.ir.table(self.ir.actor)
+
+    def rows(self, table: str, where: str = "", params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        t = self.ir.table(table)
+        sql = f"SELECT * FROM {table} {where} ORDER BY {t.primary_key}"
+        return [dict(r) for r in self.seed.execute(sql, params)]
+
+    def owner_column(self, table: TableIR) -> str | None:
+        if table.name == self.actor.name:
+            return table.primary_key
+        return next((c.name for c in table.columns if c.references and c.references[0] == self.actor.name), None)
+
+    def owner_of(self, table: TableIR, row: dict[str, Any]) -> Any:
+        """The actor id a row belongs to: directly, or through one foreign key hop."""
+        column = self.owner_column(table)
+        if column is not None:
+            return row[column]
+        for c in table.columns:
+            if c.references and row.get(c.name) is not None:
+                parent = self.ir.table(c.references[0])
+                pcol = self.owner_column(parent)
+                if pcol is not None and parent.name != table.name:
+                    found = self.seed.execute(f"SELECT {pcol} FROM {parent.name} WHERE {c.references[1]} = ?",
+                                              (row[c.name],)).fetchone()
+                    if found:
+                        return found[0]
+        return None
