@@ -174,11 +174,15 @@ def summary_markdown(summary: dict) -> str:
         f"--count {summary['scenarios']} --seed {summary['seed']}`; check with `python -m generator verify "
         f"tasks/{summary['domain']}/`.",
         "",
+        "Every scenario checks every table: the rows that differ between the initial and the end state",
+        "must be exactly the gold's. Each stored negative control was replayed and failed at least one",
+        "check (caught, per kind); each valid alternative was replayed and passed every check.",
+        "",
         "| figure | value |",
         "|---|---|",
     ]
     for key in ("kinds", "difficulty", "chain_lengths", "with_distractors", "tools_covered", "checks_per_scenario",
-                "negative_controls", "dropped"):
+                "negative_controls", "controls_caught", "alternatives_passed", "with_extra_write_controls", "dropped"):
         value = summary[key]
         text = ", ".join(f"{k}: {v}" for k, v in value.items()) if isinstance(value, dict) else str(value)
         lines.append(f"| {key.replace('_', ' ')} | {text or '-'} |")
@@ -216,7 +220,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     anyio.run(run)
     out.print(f"{len(scenarios) - failures}/{len(scenarios)} scenarios verified "
-              f"(gold passes every check; every negative control fails one)")
+              f"(gold and every valid alternative pass every check; every negative control fails one)")
     return 1 if failures else 0
 
 

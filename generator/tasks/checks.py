@@ -1,7 +1,7 @@
 """Checks of a scenario, derived from the gold run: SQL over the end state, and answer checks.
 
-Every expectation is what its query returns on the gold end state (or, for guards, on the
-initial state), compared as text so one Arrow type holds every `expect`.
+Every expectation is what its query returns on the gold end state with the initial state
+attached as `initial`, compared as text so one Arrow type holds every `expect`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from typing import Any
 
 from generator.compile.ir import DomainIR, TableIR
 from generator.tasks.draft import Draft
-from generator.tasks.environment import Environment
-from generator.tasks.scenario import Check, Statement
+from generator.tasks.scenario import Check, Statement, attach_initial
+
+NEW = "(new)"  # the key of a row the episode added, which checks match by content
 
 
 def text_expr(table: TableIR, column: str) -> str:
@@ -53,77 +54,69 @@ def insert_statement(table: TableIR, row: dict[str, Any]) -> Statement:
 
 def changed_keys(ir: DomainIR, before: sqlite3.Connection, after: sqlite3.Connection,
                  tables: set[str] | None = None) -> dict[str, set[Any]]:
-    """Primary keys of rows that differ between two states, per table (only `tables` if given)."""
+    """Primary keys of rows that differ between two states on the compared (non-exempt) columns,
+    per table (only `tables` if given)."""
     out: dict[str, set[Any]] = {}
     for t in ir.tables:
         if tables is not None and t.name not in tables:
             continue
-        a = {r[0]: r for r in before.execute(f"SELECT {t.primary_key}, * FROM {t.name}")}
-        b = {r[0]: r for r in after.execute(f"SELECT {t.primary_key}, * FROM {t.name}")}
+        select = ", ".join([t.primary_key, *checked_columns(t)])
+        a = {r[0]: r for r in before.execute(f"SELECT {select} FROM {t.name}")}
+        b = {r[0]: r for r in after.execute(f"SELECT {select} FROM {t.name}")}
         keys = {k for k in set(a) | set(b) if a.get(k) != b.get(k)}
         if keys:
             out[t.name] = keys
     return out
 
 
-def derive_checks(env: Environment, draft: Draft, before: sqlite3.Connection, after: sqlite3.Connection,
-              touched: dict[str, set[Any]]) -> list[Check]:
-    """SQL checks from the gold diff, collateral-damage guards, and answer checks.
+def state_sql(ir: DomainIR, table: TableIR) -> str:
+    """The rows of `table` that differ between schema `initial` and `main`, on the compared columns.
 
-    Every expectation is what the query returns on the gold end state (or, for guards,
-    on the initial state), so a check can only disagree with gold if the state differs.
+    Rows present in both states are compared by key; rows the episode added are matched by
+    content: a generated key (and a reference to another added row) reads `(new)`, so any
+    valid order of independent creates gives the same rows. Multisets: `n` counts duplicates.
     """
+    pk = table.primary_key
+    cols = checked_columns(table)
+
+    def current(column: str) -> str:
+        ref = table.column(column).references
+        if ref is None or not ir.table(ref[0]).id_prefix:
+            return text_expr(table, column)
+        return (f"CASE WHEN {column} IS NULL OR {column} IN (SELECT {ref[1]} FROM initial.{ref[0]}) "
+                f"THEN {text_expr(table, column)} ELSE '{NEW}' END")
+
+    key = f"CAST({pk} AS TEXT)"
+    new_key = f"'{NEW}'" if table.id_prefix else key
+    was = ", ".join([f"{key} AS row_key", *(f"{text_expr(table, c)} AS {c}" for c in cols)])
+    now = ", ".join([f"{key} AS row_key", *(f"{current(c)} AS {c}" for c in cols)])
+    new = ", ".join([f"{new_key} AS row_key", *(f"{current(c)} AS {c}" for c in cols)])
+    old = f"SELECT {pk} FROM initial.{table.name}"
+    names = ", ".join(["change", "row_key", *cols])
+    return (f"WITH was AS (SELECT {was} FROM initial.{table.name}), "
+            f"now AS (SELECT {now} FROM main.{table.name} WHERE {pk} IN ({old})), "
+            f"new AS (SELECT {new} FROM main.{table.name} WHERE {pk} NOT IN ({old})), "
+            "diff AS (SELECT '-' AS change, * FROM (SELECT * FROM was EXCEPT SELECT * FROM now) "
+            "UNION ALL SELECT '+', * FROM (SELECT * FROM now EXCEPT SELECT * FROM was) "
+            "UNION ALL SELECT '+', * FROM new) "
+            f"SELECT {names}, CAST(COUNT(*) AS TEXT) AS n FROM diff GROUP BY {names} ORDER BY {names}")
+
+
+def derive_checks(ir: DomainIR, draft: Draft, after: sqlite3.Connection, initial: bytes) -> list[Check]:
+    """One whole-state check per domain table, expecting exactly the gold's changes, then the
+    answer checks of the information goals. `after` is the gold end state."""
     checks: list[Check] = []
-
-    def add(sql: str, params: dict[str, Any], state: sqlite3.Connection, description: str) -> None:
-        checks.append(Check(id=f"c{len(checks) + 1:02d}", sql=sql, params=params, expect=rows(state, sql, params),
-                            description=description))
-
-    for table in env.ir.tables:
-        keys = sorted(touched.get(table.name, ()), key=str)
-        if not keys:
-            continue
-        cols = checked_columns(table)
-        select = ", ".join(text_expr(table, c) for c in cols)
-        pk = table.primary_key
-        existed = {r[0] for r in before.execute(f"SELECT {pk} FROM {table.name}")}
-        for key in keys:
-            where = {"key": text(key)}
-            gone = after.execute(f"SELECT 1 FROM {table.name} WHERE {pk} = ?", (key,)).fetchone() is None
-            if gone:
-                add(f"SELECT CAST(COUNT(*) AS TEXT) FROM {table.name} WHERE {pk} = :key", where, after,
-                    f"{table.name} {key} was removed")
-            elif key in existed:
-                add(f"SELECT {select} FROM {table.name} WHERE {pk} = :key", where, after,
-                    f"{table.name} {key} has the expected values")
-            else:
-                # new rows have generated ids: match them by content, not by key
-                values = after.execute(f"SELECT {select} FROM {table.name} WHERE {pk} = ?", (key,)).fetchone()
-                conds = [f"{c} IS NULL" if v is None else f"{text_expr(table, c)} = :v{i}"
-                         for i, (c, v) in enumerate(zip(cols, values, strict=True))]
-                params = {f"v{i}": v for i, v in enumerate(values) if v is not None}
-                add(f"SELECT CAST(COUNT(*) AS TEXT) FROM {table.name} WHERE {' AND '.join(conds)}", params, after,
-                    f"a new {table.name} row as expected")
-        add(f"SELECT CAST(COUNT(*) AS TEXT) FROM {table.name}", {}, after,
-            f"{table.name} has no other new or removed rows")
-        owner = env.owner_column(table)
-        if owner is not None and owner != pk:
-            names = ", ".join(f":k{i}" for i in range(len(keys)))
-            params = {"owner": text(draft.actor[env.actor.primary_key]),
-                      **{f"k{i}": text(k) for i, k in enumerate(keys)}}
-            add(f"SELECT {pk}, {select} FROM {table.name} WHERE {owner} = :owner AND {pk} NOT IN ({names}) "
-                f"ORDER BY {pk}", params, after, f"the user's other {table.name} are unchanged")
-    # row counts of every other table the goals or the forbidden action may write
-    written = {t for g in draft.goals for t in g.tool.writes}
-    if draft.forbidden is not None:
-        written |= set(env.ir.tool(draft.forbidden.tool).writes)
-    for name in sorted(written - set(touched)):
-        add(f"SELECT CAST(COUNT(*) AS TEXT) FROM {name}", {}, after, f"{name} has no new or removed rows")
-    for table_name, key in draft.guards:
-        table = env.ir.table(table_name)
-        select = ", ".join(text_expr(table, c) for c in checked_columns(table))
-        add(f"SELECT {select} FROM {table_name} WHERE {table.primary_key} = :key", {"key": text(key)}, before,
-            f"{table_name} {key} is untouched")
+    attach_initial(after, initial)
+    try:
+        for table in ir.tables:
+            sql = state_sql(ir, table)
+            expect = rows(after, sql, {})
+            description = (f"{table.name}: exactly the changes the task needs ({len(expect)} row(s))" if expect
+                           else f"{table.name}: unchanged")
+            checks.append(Check(id=f"c{len(checks) + 1:02d}", sql=sql, expect=expect, table=table.name,
+                                description=description))
+    finally:
+        after.execute("DETACH DATABASE initial")
     for _, column, value in draft.info:
         checks.append(Check(id=f"c{len(checks) + 1:02d}", kind="answer", expect=[[text(value)]],
                             description=f"the agent tells the user the {column.replace('_', ' ')}"))

@@ -5,7 +5,7 @@ seed rows (plus initial-state statements that make preconditions hold, and look-
 distractor rows), add lookup tools along data-flow edges, execute the chain on the real
 generated server, derive SQL checks from the gold state diff, expand the subgraph with BFS
 (each added tool executed from the task state), render the instruction, and keep the
-scenario only if gold passes every check and every negative control fails one.
+scenario only if gold and every valid alternative pass every check and every negative control fails one.
 """
 
 from __future__ import annotations
@@ -24,18 +24,18 @@ import anyio
 from generator.compile.build import compile_domain
 from generator.compile.ir import LoadIR, TableIR, ToolIR
 from generator.tasks.checks import changed_keys, derive_checks, insert_statement, text
+from generator.tasks.controls import Trials
 from generator.tasks.draft import Draft, Dropped, Goal
 from generator.tasks.environment import Environment
-from generator.tasks.replay import sql_results
 from generator.tasks.scenario import (
     Action,
     InitialState,
     Metadata,
-    NegativeControl,
     Scenario,
     Statement,
     Validation,
     run_checks,
+    sql_checks_pass,
 )
 from generator.tasks.subgraph import expand_subgraph
 from generator.tasks.text import Phrasebook
@@ -269,36 +269,27 @@ class Expander:
         for action, result in zip(draft.actions, results, strict=True):
             if result.is_error:
                 raise Dropped(f"gold call {action.tool} rejected after the goals were combined")
-        touched = changed_keys(self.ir, initial, after, {t for a in draft.actions for t in self.ir.tool(a.tool).writes})
-        if not touched:
+        if not changed_keys(self.ir, initial, after, {t for a in draft.actions for t in self.ir.tool(a.tool).writes}):
             raise Dropped("gold changes nothing")
-        checks = derive_checks(self.env, draft, initial, after, touched)
-        writes = [i for i, a in enumerate(draft.actions) if not self.ir.tool(a.tool).read_only]
-        controls = [NegativeControl(name="do nothing", actions=[])]
-        for i in writes:
-            controls.append(NegativeControl(name=f"leave out {draft.actions[i].tool}",
-                                            actions=[a for j, a in enumerate(draft.actions) if j != i]))
-        for d in draft.distractors:
-            if d["role"] == "look-alike":
-                swapped = [Action(tool=a.tool, arguments={k: (d["id"] if v == d["of"] else v)
-                                                          for k, v in a.arguments.items()}) for a in draft.actions]
-                controls.append(NegativeControl(name=f"act on look-alike {d['id']}", actions=swapped))
-        if draft.forbidden is not None:
-            controls.append(NegativeControl(name=f"do the forbidden {draft.forbidden.tool}",
-                                            actions=[*draft.actions, draft.forbidden]))
+        checks = derive_checks(self.ir, draft, after, image)
         probe = Scenario.model_construct(checks=checks)
-        gold_results = run_checks(after, probe, said=self.text.answer_text(draft))
-        if not all(r["passed"] for r in gold_results):
+        if not all(r["passed"] for r in run_checks(after, image, probe, said=self.text.answer_text(draft))):
             raise Dropped("gold fails its own checks")
+        subgraph = await expand_subgraph(self.env, draft, image)
+        trials = Trials(self.env, draft, image, after, random.Random(f"{self.seed}:{self.ir.name}:{index}:trials"))
+        controls = await trials.negative()
         for control in controls:
             _, end = await self.env.run(image, control.actions)
-            if all(r["passed"] for r in sql_results(run_checks(end, probe), probe)):
-                what = control.name if control.name == "do nothing" else control.name.rsplit(" ", 1)[0]
-                raise Dropped(f"a negative control passes every check ({what})")
-        subgraph = await expand_subgraph(self.env, draft, image)
+            if sql_checks_pass(end, image, probe):
+                raise Dropped(f"a negative control passes every check ({control.kind})")
+        alternatives = await trials.alternatives(subgraph["expanded"])
+        for alternative in alternatives:
+            _, end = await self.env.run(image, alternative.actions)
+            if not sql_checks_pass(end, image, probe):
+                raise Dropped(f"a valid alternative fails a check ({alternative.kind})")
         user = self.text.user(draft, random.Random(f"{self.seed}:{self.ir.name}:{index}:text"))
         chain = [a.tool for a in draft.actions]
-        n_writes = len(writes)
+        n_writes = sum(1 for a in draft.actions if not self.ir.tool(a.tool).read_only)
         difficulty = "easy" if len(chain) <= 2 and n_writes == 1 and not draft.distractors else (
             "hard" if n_writes >= 3 or (n_writes >= 2 and draft.distractors) or draft.forbidden else "medium")
         return Scenario(
@@ -312,7 +303,7 @@ class Expander:
                                        description=f"{len(draft.statements)} statement(s) on top of the seed"),
             gold_actions=draft.actions,
             checks=checks,
-            validation=Validation(negative_controls=controls),
+            validation=Validation(negative_controls=controls, valid_alternatives=alternatives),
             metadata=Metadata(kind=draft.kind, chain=chain, subgraph=subgraph, distractors=draft.distractors,
                               difficulty=difficulty, goals=[g.tool.name for g in draft.goals]),
         )
@@ -359,6 +350,12 @@ def summarize(scenarios: list[Scenario]) -> dict[str, Any]:
         "tools_covered": len(tools),
         "checks_per_scenario": round(sum(len(s.checks) for s in scenarios) / max(1, len(scenarios)), 1),
         "negative_controls": sum(len(s.validation.negative_controls) for s in scenarios),
+        # every kept scenario was replayed: each control failed a check, each alternative passed all
+        "controls_caught": dict(sorted(Counter(t.kind for s in scenarios for t in s.validation.negative_controls).items())),
+        "alternatives_passed": dict(sorted(
+            Counter(t.kind for s in scenarios for t in s.validation.valid_alternatives).items())),
+        "with_extra_write_controls": sum(1 for s in scenarios if any(
+            t.kind.startswith("extra_write") for t in s.validation.negative_controls)),
     }
 
 

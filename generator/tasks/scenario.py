@@ -3,7 +3,11 @@
 A scenario names the environment it was made for (`env_hash`), the initial state to apply
 on top of the domain's seed database, the user's side (profile, instruction, what they
 know), the gold actions that were executed, read-only SQL checks with exact expected rows,
-and the negative controls that prove the checks reject wrong behaviour.
+the negative controls that prove the checks reject wrong behaviour and the valid
+alternatives that prove they accept right behaviour done another way.
+
+SQL checks run on the end state with the initial state attached read-only as schema
+`initial`, so a check can compare what changed (`attach_initial`).
 """
 
 from __future__ import annotations
@@ -47,7 +51,17 @@ class User(Model):
 
 
 class Check(Model):
-    """`sql`: a read-only SELECT with named params whose rows must equal `expect` exactly.
+    """`sql`: a read-only SELECT with named params whose rows must equal `expect` exactly. It
+    runs on the episode's end state (schema `main`) with the episode's initial state (the
+    seed plus `initial_state`) attached read-only as schema `initial`.
+
+    A whole-state check (`table` set) returns the rows of one table that differ between the
+    two states, on the compared columns (exempt columns left out, hard ones exact, semantic
+    ones trimmed and lower-cased), as `[change, key, column values..., count]` with change
+    `-` (a row as it was, removed or changed) or `+` (a row as it is now, changed or added),
+    sorted. Rows that did not exist in the initial state are matched by content: their
+    generated key, and references to other new rows, read `(new)`. Every domain table has
+    one, so any write the gold does not make fails a check.
 
     `answer`: the agent's messages to the user must mention every value in `expect` (rows of
     values, like SQL results, so every scenario's `expect` has one shape).
@@ -58,16 +72,23 @@ class Check(Model):
     sql: str = ""
     params: dict[str, Any] = Field(default_factory=dict)
     expect: list[Any] = Field(default_factory=list)
+    table: str | None = Field(default=None, description="for a whole-state check: the table whose changes it compares")
     description: str = ""
 
 
-class NegativeControl(Model):
+class Trajectory(Model):
+    """A named action list replayed from the initial state, as a control or an alternative."""
+
     name: str
+    kind: str = Field(description="what it exercises, e.g. extra_write_same_user, reordered_writes")
     actions: list[Action]
 
 
 class Validation(Model):
-    negative_controls: list[NegativeControl] = Field(default_factory=list)
+    negative_controls: list[Trajectory] = Field(
+        default_factory=list, description="wrong trajectories: each fails at least one SQL check")
+    valid_alternatives: list[Trajectory] = Field(
+        default_factory=list, description="right trajectories other than the gold: each passes every SQL check")
     gold_passes: bool = True
     controls_fail: bool = True
 
@@ -119,19 +140,50 @@ def load_scenarios(path: Path) -> list[Scenario]:
     return [Scenario.model_validate_json(text)]
 
 
-def run_checks(conn: sqlite3.Connection, scenario: Scenario, said: str | None = None) -> list[dict[str, Any]]:
-    """Evaluate every check on a (read-only) connection; answer checks need the agent's text."""
-    results = []
-    for check in scenario.checks:
-        if check.kind == "sql":
-            try:
-                rows = [list(r) for r in conn.execute(check.sql, check.params).fetchall()]
-            except sqlite3.Error as exc:
-                results.append({"id": check.id, "passed": False, "error": str(exc)})
-                continue
-            results.append({"id": check.id, "passed": rows == check.expect, "got": rows, "expect": check.expect})
-        else:
-            text = (said or "").lower()
-            missing = [v for row in check.expect for v in row if str(v).lower() not in text]
-            results.append({"id": check.id, "passed": said is not None and not missing, "missing": missing})
-    return results
+def attach_initial(conn: sqlite3.Connection, initial: bytes) -> None:
+    """Attach a database image as schema `initial` (what whole-state checks compare against)."""
+    conn.execute("ATTACH DATABASE ':memory:' AS initial")
+    conn.deserialize(initial, name="initial")
+
+
+def run_checks(end: sqlite3.Connection, initial: bytes, scenario: Scenario,
+               said: str | None = None) -> list[dict[str, Any]]:
+    """Evaluate every check on the end state (a connection the caller owns, left as it was)
+    against the initial state's image; answer checks need the agent's text."""
+    attach_initial(end, initial)
+    try:
+        return [evaluate(end, check, said) for check in scenario.checks]
+    finally:
+        end.execute("DETACH DATABASE initial")
+
+
+def sql_checks_pass(end: sqlite3.Connection, initial: bytes, scenario: Scenario) -> bool:
+    """Whether every SQL check passes, stopping at the first that fails (for replaying controls)."""
+    attach_initial(end, initial)
+    try:
+        return all(evaluate(end, c, None)["passed"] for c in scenario.checks if c.kind == "sql")
+    finally:
+        end.execute("DETACH DATABASE initial")
+
+
+def sql_results(results: list[dict[str, Any]], scenario: Scenario) -> list[dict[str, Any]]:
+    """The results of the SQL checks only (answer checks need a transcript)."""
+    kinds = {c.id: c.kind for c in scenario.checks}
+    return [r for r in results if kinds[r["id"]] == "sql"]
+
+
+def evaluate(conn: sqlite3.Connection, check: Check, said: str | None) -> dict[str, Any]:
+    """One check's result; a failing whole-state check names its table and the rows that differ."""
+    if check.kind == "answer":
+        text = (said or "").lower()
+        missing = [v for row in check.expect for v in row if str(v).lower() not in text]
+        return {"id": check.id, "passed": said is not None and not missing, "missing": missing}
+    try:
+        rows = [list(r) for r in conn.execute(check.sql, check.params).fetchall()]
+    except sqlite3.Error as exc:
+        return {"id": check.id, "passed": False, "error": str(exc)}
+    result = {"id": check.id, "passed": rows == check.expect, "got": rows, "expect": check.expect}
+    if check.table is not None and rows != check.expect:
+        result |= {"table": check.table, "unexpected": [r for r in rows if r not in check.expect],
+                   "missing": [r for r in check.expect if r not in rows]}
+    return result

@@ -1,14 +1,17 @@
 """The issue's independent replay, using only the scenario contract and the server command line.
 
-For a sample of committed scenarios per domain: start `python -m generated_servers.<d>
---scenario FILE --db PATH` over stdio, send the gold actions, run every SQL check read-only
-on PATH; then do the same for each stored negative control, which must fail a check.
+For a sample of committed scenarios per domain: `python -m generated_servers.<d> --scenario
+FILE --db INITIAL` writes the initial state; a copy of it is the episode, served by
+`--db RUN` over stdio; after the actions, every SQL check runs read-only on RUN with
+INITIAL attached read-only as schema `initial`. Gold and every valid alternative pass;
+each stored negative control fails a check.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import shutil
 import sqlite3
 import sys
 from pathlib import Path
@@ -25,20 +28,26 @@ def sample(path: Path, k: int) -> list[dict]:
     return [json.loads(line) for line in random.Random(path.parent.name).sample(lines, k)]
 
 
+def server(scenario: dict, *args: str) -> StdioServerParameters:
+    return StdioServerParameters(command=sys.executable, args=["-m", f"generated_servers.{scenario['domain']}", *args],
+                                 cwd=str(ROOT), env={"PYTHONPATH": str(ROOT)})
+
+
 async def replay(scenario: dict, actions: list[dict], tmp: Path) -> list[bool]:
-    spec = tmp / f"{scenario['id']}.json"
-    spec.write_text(json.dumps(scenario))
+    initial = tmp / f"{scenario['id']}-initial.db"
+    if not initial.exists():
+        spec = tmp / f"{scenario['id']}.json"
+        spec.write_text(json.dumps(scenario))
+        async with Client(server(scenario, "--scenario", str(spec), "--db", str(initial))) as client:
+            await client.list_tools()
     db = tmp / f"{scenario['id']}-{len(list(tmp.glob('*.db')))}.db"
-    params = StdioServerParameters(
-        command=sys.executable,
-        args=["-m", f"generated_servers.{scenario['domain']}", "--scenario", str(spec), "--db", str(db)],
-        cwd=str(ROOT), env={"PYTHONPATH": str(ROOT)},
-    )
-    async with Client(params) as client:
+    shutil.copyfile(initial, db)
+    async with Client(server(scenario, "--db", str(db))) as client:
         for action in actions:
             await client.call_tool(action["tool"], action["arguments"])
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
+        conn.execute("ATTACH DATABASE ? AS initial", (f"file:{initial}?mode=ro",))
         return [[list(r) for r in conn.execute(c["sql"], c["params"])] == c["expect"]
                 for c in scenario["checks"] if c["kind"] == "sql"]
     finally:
@@ -51,5 +60,7 @@ async def test_sampled_scenarios_replay_independently(path, tmp_path):
     for scenario in sample(path, 1):
         assert all(await replay(scenario, scenario["gold_actions"], tmp_path)), scenario["id"]
         assert not all(await replay(scenario, [], tmp_path)), f"{scenario['id']}: doing nothing passes"
-        for control in scenario["validation"]["negative_controls"][1:3]:
+        for control in scenario["validation"]["negative_controls"][1:]:
             assert not all(await replay(scenario, control["actions"], tmp_path)), (scenario["id"], control["name"])
+        for alternative in scenario["validation"]["valid_alternatives"]:
+            assert all(await replay(scenario, alternative["actions"], tmp_path)), (scenario["id"], alternative["name"])

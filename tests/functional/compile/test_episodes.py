@@ -33,6 +33,19 @@ async def test_gold_on_one_episode_rewards_it_and_leaves_its_twin_untouched(tiny
             env.client(played)
 
 
+async def test_a_collateral_write_scores_zero_and_the_failing_check_names_its_table(tiny):
+    package, scenario = tiny
+    extra = next(c for c in scenario["validation"]["negative_controls"] if c["kind"].startswith("extra_write"))
+    async with package.LocalEnvironment() as env:
+        episode = await env.create(scenario)
+        for action in extra["actions"]:
+            assert not (await env.client(episode).call_tool(action["tool"], action["arguments"])).is_error
+        verdict = await env.verify(episode)
+    assert verdict["reward"] == 0.0
+    failed = [c for c in verdict["checks"] if not c["passed"]]
+    assert failed and all(c["table"] and c["unexpected"] + c["missing"] for c in failed)
+
+
 async def test_a_call_for_an_unknown_episode_is_a_tool_error(tiny):
     package, _ = tiny
     async with package.LocalEnvironment() as env:

@@ -9,7 +9,7 @@ from mcp import Client
 
 from generator.cli import main
 from generator.tasks.expand import expand_domain
-from generator.tasks.scenario import Scenario, dump, dump_line, load_scenarios, run_checks
+from generator.tasks.scenario import Scenario, dump, dump_line, load_scenarios, run_checks, sql_results
 from tests.support import TINY, build_package
 
 
@@ -33,30 +33,40 @@ def test_same_seed_gives_byte_identical_scenarios(result):
     assert [dump(s) for s in again.scenarios] == [dump(s) for s in result.scenarios]
 
 
-def test_sql_checks_are_read_only_selects_with_named_params(result):
-    for s in result.scenarios:
+def test_sql_checks_are_read_only_queries_with_named_params(result, tmp_path):
+    """Each check runs under an authorizer that allows only reading: no write, attach or pragma."""
+    _, _, runtime = build_package(TINY, tmp_path / "pkg")
+    allowed = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION}
+    for s in result.scenarios[:6]:
+        initial = runtime.scenario_image(s.model_dump(mode="json"))
+        conn = runtime.memory_copy(initial)
+        conn.execute("ATTACH DATABASE ':memory:' AS initial")
+        conn.deserialize(initial, name="initial")
+        conn.set_authorizer(lambda action, *_: sqlite3.SQLITE_OK if action in allowed else sqlite3.SQLITE_DENY)
         for c in s.checks:
             if c.kind == "sql":
-                assert c.sql.startswith("SELECT ")
                 assert "?" not in c.sql
+                conn.execute(c.sql, c.params).fetchall()
 
 
 async def independent_replay(server_mod, runtime, scenario: Scenario, actions, tmp_path) -> list[dict]:
-    """What a third party does: start from the scenario's state, send actions, run checks read-only."""
+    """What a third party does: start from the scenario's state, send actions, run checks read-only
+    on the end state with the initial state attached."""
     path = tmp_path / f"{scenario.id}.db"
     path.unlink(missing_ok=True)
-    runtime.create_file(path, runtime.scenario_image(scenario.model_dump(mode="json")))
+    initial = runtime.scenario_image(scenario.model_dump(mode="json"))
+    runtime.create_file(path, initial)
     async with Client(server_mod.build_server(path)) as client:
         for action in actions:
             await client.call_tool(action.tool, action.arguments)
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        return [r for r, c in zip(run_checks(conn, scenario), scenario.checks, strict=True) if c.kind == "sql"]
+        return sql_results(run_checks(conn, initial, scenario), scenario)
     finally:
         conn.close()
 
 
-async def test_gold_passes_and_every_negative_control_fails_on_replay(result, tmp_path):
+async def test_gold_and_alternatives_pass_and_every_negative_control_fails_on_replay(result, tmp_path):
     _, server_mod, runtime = build_package(TINY, tmp_path / "pkg")
     for scenario in result.scenarios[:12]:
         gold = await independent_replay(server_mod, runtime, scenario, scenario.gold_actions, tmp_path)
@@ -64,6 +74,21 @@ async def test_gold_passes_and_every_negative_control_fails_on_replay(result, tm
         for control in scenario.validation.negative_controls:
             got = await independent_replay(server_mod, runtime, scenario, control.actions, tmp_path)
             assert not all(r["passed"] for r in got), (scenario.id, control.name)
+        for alternative in scenario.validation.valid_alternatives:
+            got = await independent_replay(server_mod, runtime, scenario, alternative.actions, tmp_path)
+            assert all(r["passed"] for r in got), (scenario.id, alternative.name)
+
+
+def test_every_table_has_a_whole_state_check(result):
+    for s in result.scenarios:
+        assert [c.table for c in s.checks if c.kind == "sql"] == ["customers", "orders"]
+        assert all(c.table is not None and "initial." in c.sql for c in s.checks if c.kind == "sql")
+
+
+def test_controls_cover_extra_writes_and_alternatives_cover_other_valid_orders(result):
+    kinds = {t.kind for s in result.scenarios for t in s.validation.negative_controls}
+    assert {"do_nothing", "leave_out", "forbidden", "extra_write_same_user", "extra_write_other_user"} <= kinds
+    assert {t.kind for s in result.scenarios for t in s.validation.valid_alternatives} >= {"reads_left_out"}
 
 
 def test_refusal_scenarios_carry_the_forbidden_action_as_a_control(result):

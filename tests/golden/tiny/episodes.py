@@ -43,14 +43,19 @@ class Episode:
     id: str
     store: Store
     scenario: dict[str, Any] | None
+    initial: bytes  # the initial state, which whole-state checks compare against
     size: int
     last_used: float = field(default_factory=time.monotonic)
 
 
 def run_checks(
-    conn: sqlite3.Connection, checks: list[dict[str, Any]], said: str | None
+    conn: sqlite3.Connection, initial: bytes, checks: list[dict[str, Any]], said: str | None
 ) -> list[dict[str, Any]]:
-    """Evaluate a scenario's checks: SQL checks on the database, answer checks on what the agent said."""
+    """Evaluate a scenario's checks: SQL checks on the end state `conn` with the initial state
+    attached as schema `initial`, answer checks on what the agent said."""
+    conn.execute("ATTACH DATABASE ':memory:' AS initial")
+    conn.deserialize(initial, name="initial")
+    conn.execute("PRAGMA query_only = ON")
     results = []
     for check in checks:
         if check.get("kind", "sql") == "sql":
@@ -59,9 +64,17 @@ def run_checks(
             except sqlite3.Error as exc:
                 results.append({"id": check["id"], "passed": False, "error": str(exc)})
                 continue
-            results.append(
-                {"id": check["id"], "passed": rows == check["expect"], "got": rows, "expect": check["expect"]}
-            )
+            result = {
+                "id": check["id"],
+                "passed": rows == check["expect"],
+                "got": rows,
+                "expect": check["expect"],
+            }
+            if check.get("table") and rows != check["expect"]:
+                result["table"] = check["table"]
+                result["unexpected"] = [row for row in rows if row not in check["expect"]]
+                result["missing"] = [row for row in check["expect"] if row not in rows]
+            results.append(result)
         else:
             text = (said or "").lower()
             missing = [value for row in check["expect"] for value in row if str(value).lower() not in text]
@@ -106,7 +119,9 @@ class Episodes:
             raise EpisodeError(
                 f"episode memory limit reached ({used} of {self.max_bytes} bytes); delete episodes", 429
             )
-        episode = Episode(f"ep-{next(self.counter):06d}", await Store.open(image=image), scenario, len(image))
+        episode = Episode(
+            f"ep-{next(self.counter):06d}", await Store.open(image=image), scenario, image, len(image)
+        )
         self.episodes[episode.id] = episode
         return episode
 
@@ -124,7 +139,7 @@ class Episodes:
             raise EpisodeError(f"episode {episode_id} was not made from a scenario: nothing to verify")
         conn = await episode.store.snapshot()
         try:
-            checks = run_checks(conn, episode.scenario["checks"], said)
+            checks = run_checks(conn, episode.initial, episode.scenario["checks"], said)
         finally:
             conn.close()
         passed = all(c["passed"] for c in checks)
