@@ -27,6 +27,7 @@ from mcp.server import MCPServer
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from .judge import judge
 from .runtime import Store, find_scenario, scenario_image, seed_image
 
 
@@ -76,11 +77,8 @@ def run_checks(
                 result["missing"] = [row for row in check["expect"] if row not in rows]
             results.append(result)
         else:
-            text = (said or "").lower()
-            missing = [value for row in check["expect"] for value in row if str(value).lower() not in text]
-            results.append(
-                {"id": check["id"], "passed": said is not None and not missing, "missing": missing}
-            )
+            passed, reason = judge(said or "", check.get("accept", []), check.get("reject", []))
+            results.append({"id": check["id"], "passed": passed, "reason": reason})
     return results
 
 

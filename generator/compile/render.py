@@ -21,6 +21,7 @@ from generator.compile.ir import DomainIR
 from generator.compile.lower import sql_literal
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+JUDGE = Path(__file__).resolve().parents[1] / "judge.py"  # stdlib only: copied into every server as judge.py
 SERVER_FILES = (
     "__init__.py", "__main__.py", "environment.py", "episodes.py", "models.py", "runtime.py", "server.py", "README.md",
 )
@@ -163,7 +164,7 @@ def render(ir: DomainIR, rows: dict[str, list[dict[str, Any]]], spec_text: str) 
         edge_counts={k: sum(1 for *_, kind in graph.edges(keys=True) if kind == k) for k in tdg.KINDS},
     )
     files = {name: env.get_template(f"server/{name}.jinja").render(context) for name in SERVER_FILES}
-    files = ruff_format(files)
+    files = ruff_format(files | {"judge.py": JUDGE.read_text()})
     files["schema.sql"] = schema_sql(ir)
     files["seed.sql"] = seed_sql(ir, rows)
     files["graph.json"] = tdg.to_json(graph)

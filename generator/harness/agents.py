@@ -48,8 +48,9 @@ def result_text(result: Any) -> str:
 
 def answers(scenario: dict[str, Any]) -> str:
     """What a fully informed agent tells the user for the scenario's answer checks."""
-    values = [str(v) for c in scenario["checks"] if c["kind"] == "answer" for row in c["expect"] for v in row]
-    return ("Here is what you asked: " + "; ".join(values) + ". ") if values else ""
+    said = [" ".join(group[0] for group in c.get("accept") or [[str(v) for row in c["expect"] for v in row]])
+            for c in scenario["checks"] if c["kind"] == "answer"]
+    return "".join(f"Here is what you asked: {text}. " for text in said)
 
 
 def system_prompt(instructions: str) -> str:

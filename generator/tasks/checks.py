@@ -10,7 +10,8 @@ import sqlite3
 from typing import Any
 
 from generator.compile.ir import DomainIR, TableIR
-from generator.tasks.draft import Draft
+from generator.tasks.answers import accepted, rejected
+from generator.tasks.draft import Draft, Dropped
 from generator.tasks.scenario import Check, Statement, attach_initial
 
 NEW = "(new)"  # the key of a row the episode added, which checks match by content
@@ -117,7 +118,12 @@ def derive_checks(ir: DomainIR, draft: Draft, after: sqlite3.Connection, initial
                                 description=description))
     finally:
         after.execute("DETACH DATABASE initial")
-    for _, column, value in draft.info:
-        checks.append(Check(id=f"c{len(checks) + 1:02d}", kind="answer", expect=[[text(value)]],
+    for (table, column, value), rivals in zip(draft.info, draft.rivals, strict=True):
+        c = ir.table(table).column(column)
+        accept = accepted(text(value), c.type, c.enum)
+        if not accept:
+            raise Dropped(f"no way to say {table}.{column} = {value!r}")
+        checks.append(Check(id=f"c{len(checks) + 1:02d}", kind="answer", expect=[[text(value)]], accept=accept,
+                            reject=rejected(text(value), c.type, c.enum, [text(r) for r in rivals]),
                             description=f"the agent tells the user the {column.replace('_', ' ')}"))
     return checks

@@ -36,3 +36,4 @@ class Draft:
     guards: list[tuple[str, Any]] = field(default_factory=list)  # (table, pk) rows that must not change
     forbidden: Action | None = None
     info: list[tuple[str, str, Any]] = field(default_factory=list)  # (table, column, key, then value)
+    rivals: list[list[Any]] = field(default_factory=list)  # per info: the column's values on the user's other rows

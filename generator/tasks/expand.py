@@ -253,6 +253,17 @@ class Expander:
 
     # --- checks ---
 
+    def rivals(self, state: sqlite3.Connection, table_name: str, column: str, key: Any, draft: Draft) -> list[Any]:
+        """The asked column's values on the user's other rows of the table: what a wrong answer would say."""
+        table = self.ir.table(table_name)
+        owner = self.env.owner_column(table)
+        if owner is None or owner == table.primary_key:
+            return []
+        found = state.execute(f"SELECT DISTINCT {column} FROM {table_name} WHERE {owner} = ? AND {table.primary_key} != ? "
+                              f"AND {column} IS NOT NULL ORDER BY {column}",
+                              (draft.actor[self.env.actor.primary_key], key))
+        return [r[0] for r in found]
+
     # --- one candidate end to end ---
 
     async def candidate(self, index: int) -> Scenario:
@@ -263,8 +274,11 @@ class Expander:
         except sqlite3.IntegrityError as exc:
             raise Dropped(f"initial state breaks a constraint ({str(exc).split(':')[0]})") from None
         _, initial = await self.env.run(image, [])
+        draft.rivals = [self.rivals(initial, t, c, key, draft) for t, c, key in draft.info]
         draft.info = [(t, c, initial.execute(f"SELECT {c} FROM {t} WHERE {self.ir.table(t).primary_key} = ?",
                                              (key,)).fetchone()[0]) for t, c, key in draft.info]
+        if any(value is None for _, _, value in draft.info):
+            raise Dropped("the asked value is empty")
         results, after = await self.env.run(image, draft.actions)
         for action, result in zip(draft.actions, results, strict=True):
             if result.is_error:

@@ -19,6 +19,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from generator.judge import judge
+
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -63,8 +65,11 @@ class Check(Model):
     generated key, and references to other new rows, read `(new)`. Every domain table has
     one, so any write the gold does not make fails a check.
 
-    `answer`: the agent's messages to the user must mention every value in `expect` (rows of
-    values, like SQL results, so every scenario's `expect` has one shape).
+    `answer`: the agent's messages to the user must state the value in `expect` (`[[value]]`,
+    like SQL results, so every scenario's `expect` has one shape) in some natural form: every
+    group of `accept` has one of its phrases in the normalized reply, no phrase of `reject` (a
+    competing value of the same field) stands beside it, and the reply is not a raw record
+    dump (`generator/judge.py`, copied into every server).
     """
 
     id: str
@@ -73,6 +78,10 @@ class Check(Model):
     params: dict[str, Any] = Field(default_factory=dict)
     expect: list[Any] = Field(default_factory=list)
     table: str | None = Field(default=None, description="for a whole-state check: the table whose changes it compares")
+    accept: list[list[str]] = Field(
+        default_factory=list, description="for an answer check: groups of normalized phrases; each group must appear")
+    reject: list[str] = Field(
+        default_factory=list, description="for an answer check: normalized phrases of competing values")
     description: str = ""
 
 
@@ -175,9 +184,8 @@ def sql_results(results: list[dict[str, Any]], scenario: Scenario) -> list[dict[
 def evaluate(conn: sqlite3.Connection, check: Check, said: str | None) -> dict[str, Any]:
     """One check's result; a failing whole-state check names its table and the rows that differ."""
     if check.kind == "answer":
-        text = (said or "").lower()
-        missing = [v for row in check.expect for v in row if str(v).lower() not in text]
-        return {"id": check.id, "passed": said is not None and not missing, "missing": missing}
+        passed, reason = judge(said or "", check.accept, check.reject)
+        return {"id": check.id, "passed": passed, "reason": reason}
     try:
         rows = [list(r) for r in conn.execute(check.sql, check.params).fetchall()]
     except sqlite3.Error as exc:

@@ -13,6 +13,7 @@ from typing import Any
 
 from generator.compile.ir import DomainIR, ToolIR
 from generator.compile.lower import singular
+from generator.tasks.answers import accepted
 from generator.tasks.draft import Draft
 from generator.tasks.scenario import User
 
@@ -120,8 +121,13 @@ class Phrasebook:
     def answer_text(self, draft: Draft) -> str:
         """What a correct agent tells the user for the information goals."""
         goal = draft.goals[0] if draft.goals else None
-        return " ".join(f"The {words(c)} of {words(singular(t))} {goal.args[goal.key.param]} is {v}."
-                        for t, c, v in draft.info)
+        said = []
+        for t, c, v in draft.info:
+            column = self.ir.table(t).column(c)
+            value = " ".join(group[0] for group in accepted(str(int(v) if isinstance(v, bool) else v), column.type,
+                                                            column.enum))
+            said.append(f"The {words(c)} of {words(singular(t))} {goal.args[goal.key.param]} is {value}.")
+        return " ".join(said)
 
 
 def ungrounded(text: str, values: set[str]) -> list[str]:
