@@ -26,8 +26,8 @@ from faker import Faker
 
 from generator.compile.lower import auto_errors, entity_name, lower_table, model_name, split_ref, template_names
 from generator.errors import Diagnostic
-from generator.spec.load import Source
 from generator.spec.models import NAME, Column, DomainSpec, Gen, Param, Table, Tool
+from generator.spec.source import Source
 
 MAX_NAME = 40
 RESERVED = {"ctx", "db"}  # parameters of every generated tool function
