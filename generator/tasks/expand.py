@@ -25,8 +25,9 @@ import anyio
 from generator.compile import graph as tdg
 from generator.compile.build import Build, compile_domain
 from generator.compile.ir import DomainIR, LoadIR, TableIR, ToolIR
+from generator.probe.plan import Planner
 from generator.probe.replayer import Replayer
-from generator.probe.run import Planner, load_package
+from generator.probe.run import load_package
 from generator.tasks.replay import sql_results
 from generator.tasks.scenario import (
     Action,
