@@ -10,7 +10,7 @@ import ast
 import re
 import textwrap
 
-from generator.compile.lower import template_names
+from generator.compile.names import template_names
 from generator.spec.check_core import CheckerCore, suggest
 from generator.spec.models import Tool
 

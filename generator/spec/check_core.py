@@ -12,7 +12,8 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
-from generator.compile.lower import auto_errors, split_ref
+from generator.compile.lower import auto_errors
+from generator.compile.names import split_ref
 from generator.errors import Diagnostic
 from generator.spec.models import NAME, DomainSpec, Table
 from generator.spec.source import Source

@@ -13,7 +13,7 @@ from typing import Any
 import networkx as nx
 from faker import Faker
 
-from generator.compile.lower import split_ref
+from generator.compile.names import split_ref
 from generator.spec.check_core import CheckerCore, Loc, suggest
 from generator.spec.models import Column, Gen, Table
 

@@ -9,7 +9,7 @@ import keyword
 import re
 from typing import Any
 
-from generator.compile.lower import entity_name, split_ref
+from generator.compile.names import entity_name, split_ref
 from generator.spec.check_bodies import BodyChecks
 from generator.spec.check_core import Loc, suggest
 from generator.spec.check_tests import ToolTestChecks

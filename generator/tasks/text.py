@@ -12,7 +12,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from generator.compile.ir import DomainIR, ToolIR
-from generator.compile.lower import singular
+from generator.compile.names import singular
 from generator.tasks.scenario import User
 
 if TYPE_CHECKING:
