@@ -44,7 +44,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
                 report = run_probe(name, build)
                 if report.unexpected:
-                    from generator.probe.run import print_report
+                    from generator.probe.report import print_report
 
                     print_report(report, err)
                     err.print(f"{build.ir.name}: {report.unexpected} unexpected failure(s) in procedural tests; "
@@ -103,7 +103,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from generator.probe.run import print_report, run_probe
+    from generator.probe.report import print_report
+    from generator.probe.run import run_probe
 
     failed = 0
     for name in domain_names(args):

@@ -1,4 +1,4 @@
-"""Lower a checked DomainSpec into the IR: every naming, SQL and typing decision lives here.
+"""Lower a checked DomainSpec into the IR: every SQL, typing and naming decision (with `names.py`).
 
 The templates only loop and print what this module computed. Run `check.check_spec` first:
 lowering assumes references resolve.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import textwrap
-from typing import Any
 
 from generator.compile.ir import (
     CheckIR,
@@ -22,6 +21,18 @@ from generator.compile.ir import (
     TableIR,
     ToolIR,
 )
+from generator.compile.names import (
+    PLACEHOLDER,
+    camel,
+    entity_name,
+    model_name,
+    singular,
+    split_ref,
+    sql_literal,
+    template_names,
+    value_expr,
+    words,
+)
 from generator.spec.models import Column, DomainSpec, Param, Table, Tool
 
 SQL_TYPES = {"text": "TEXT", "integer": "INTEGER", "real": "REAL", "boolean": "INTEGER", "date": "TEXT", "datetime": "TEXT"}
@@ -30,39 +41,6 @@ PARAM_TYPES = {"string": "str", "integer": "int", "number": "float", "boolean": 
 PATTERNS = {"date": r"^\d{4}-\d{2}-\d{2}$", "datetime": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$"}
 FAILED = {"in": "{a} not in {v}", "not_in": "{a} in {v}", "eq": "{a} != {v}", "ne": "{a} == {v}",
           "gt": "{a} <= {v}", "gte": "{a} < {v}", "lt": "{a} >= {v}", "lte": "{a} > {v}"}  # fmt: skip
-PLACEHOLDER = re.compile(r"\{(\w+)(?:\.(\w+))?\}")
-
-
-def singular(word: str) -> str:
-    """English singular of a table name (`categories` -> `category`)."""
-    for plural, single in (("ies", "y"), ("sses", "ss"), ("xes", "x"), ("ches", "ch"), ("shes", "sh")):
-        if word.endswith(plural):
-            return word[: -len(plural)] + single
-    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
-
-
-def camel(name: str) -> str:
-    return "".join(part.capitalize() for part in name.split("_"))
-
-
-def model_name(table: str) -> str:
-    return camel(singular(table))
-
-
-def words(name: str) -> str:
-    return name.replace("_", " ")
-
-
-def split_ref(ref: str | None) -> tuple[str, str] | None:
-    return tuple(ref.split(".", 1)) if ref else None  # type: ignore[return-value]
-
-
-def sql_literal(value: Any) -> str:
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def lower_column(name: str, column: Column, table: Table) -> ColumnIR:
@@ -164,31 +142,6 @@ def lower_param(name: str, param: Param, spec: DomainSpec, table: str | None, ow
         minimum=param.minimum,
         item_fields=item_fields,
     )
-
-
-def entity_name(param: str, table: str, taken: set[str]) -> str:
-    if param.endswith("_id"):
-        return param[:-3]
-    return singular(table) if singular(table) not in taken else f"{param}_{singular(table)}"
-
-
-def value_expr(value: Any) -> str:
-    """Python expression for a spec value: `$now`, `$today`, `$param`, `$entity.column` or a literal."""
-    if isinstance(value, str) and value.startswith("$"):
-        ref = value[1:]
-        if ref in ("now", "today"):
-            return f"db.{ref}"
-        if "." in ref:
-            entity, column = ref.split(".", 1)
-            return f"{entity}[{column!r}]"
-        return ref
-    if isinstance(value, list):
-        return "(" + "".join(f"{value_expr(v)}, " for v in value).rstrip(" ") + ")"
-    return repr(value)
-
-
-def template_names(message: str) -> list[str]:
-    return sorted({m.group(1) for m in PLACEHOLDER.finditer(message)})
 
 
 def lower_error(code: str, message: str) -> ErrorIR:

@@ -18,7 +18,7 @@ import jinja2
 
 from generator.compile import graph as tdg
 from generator.compile.ir import DomainIR
-from generator.compile.lower import sql_literal
+from generator.compile.names import sql_literal
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 JUDGE = Path(__file__).resolve().parents[1] / "judge.py"  # stdlib only: copied into every server as judge.py

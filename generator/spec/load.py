@@ -1,61 +1,19 @@
-"""Read a domain spec from YAML into a DomainSpec, with line numbers for every diagnostic."""
+"""Read a domain spec: resolve a name to its file, parse the YAML into a DomainSpec, check it.
+
+Every problem is reported at once, located by the `Source` line map (`spec/source.py`).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from generator.errors import Diagnostic, SpecError
 from generator.spec.models import DomainSpec
+from generator.spec.source import Source
 
 DOMAINS = Path(__file__).resolve().parents[2] / "domains"
-
-
-def line_map(node: yaml.Node, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], int]:
-    """1-based line of every mapping key and sequence item, keyed by its path."""
-    lines = {prefix: node.start_mark.line + 1}
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            path = prefix + (str(key.value),)
-            lines.update(line_map(value, path))
-            lines[path] = key.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            lines.update(line_map(item, prefix + (str(i),)))
-    return lines
-
-
-class Source:
-    """A spec file's text, parsed data and line map."""
-
-    def __init__(self, path: Path, text: str):
-        self.path = path
-        self.text = text
-        self.file = path.as_posix()
-        try:
-            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is ~10x faster
-            node = yaml.compose(text, Loader=loader)
-            self.data: Any = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark else 0
-            problem = getattr(exc, "problem", None) or str(exc)
-            where = f" (column {mark.column + 1})" if mark else ""
-            hint = getattr(exc, "context", None) or ""
-            raise SpecError([Diagnostic(self.file, line, "<yaml>", f"not valid YAML: {problem}{where}", hint)]) from None
-        self.lines = line_map(node) if node is not None else {}
-
-    def line(self, path: tuple[Any, ...]) -> int:
-        path = tuple(str(p) for p in path)
-        while path and path not in self.lines:
-            path = path[:-1]
-        return self.lines.get(path, 0)
-
-    def diagnostic(self, path: tuple[Any, ...], message: str, hint: str = "", level: str = "error") -> Diagnostic:
-        return Diagnostic(self.file, self.line(path), ".".join(str(p) for p in path) or "<root>", message, hint, level)
 
 
 def resolve(domain: str | Path) -> Path:
@@ -99,7 +57,7 @@ def parse(source: Source) -> DomainSpec:
 
 def load_spec(domain: str | Path) -> tuple[Source, DomainSpec]:
     """Read, parse and check a spec; raises SpecError with every diagnostic."""
-    from generator.spec.check import check_spec
+    from generator.spec.check import check_spec  # here: the checker pulls in Faker and networkx
 
     source = read_source(domain)
     spec = parse(source)

@@ -1,6 +1,6 @@
 """Synthesize domains from their names with LLM roles: `python -m generator synthesize NAME ...`.
 
-    replies.py   the pydantic reply of every role (maps onto generator/spec.py)
+    replies.py   the pydantic reply of every role (maps onto generator/spec/models.py)
     prompts.py   every role's instructions and the reply format (JSON Schema)
     roles.py     one validated call with bounded retries, and token accounting
     stages.py    per-stage context and checks;  assemble.py  replies -> DomainSpec

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from generator.errors import SpecError
-from generator.spec.load import Source, parse
+from generator.spec.load import parse
 from generator.spec.models import DomainSpec
+from generator.spec.source import Source
 from generator.synth.prompts import as_yaml
 from generator.synth.replies import (
     Behaviour,

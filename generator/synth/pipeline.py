@@ -20,7 +20,7 @@ from typing import Any
 from generator.compile import graph as tdg
 from generator.compile.build import compile_domain, write
 from generator.compile.lower import lower
-from generator.probe.run import UNEXPECTED
+from generator.probe.report import UNEXPECTED
 from generator.synth import isolate, stages
 from generator.synth.assemble import Draft, diagnose, load_data, spec_data, to_yaml
 from generator.synth.roles import Ledger, Roles, SynthesisError

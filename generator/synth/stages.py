@@ -12,9 +12,10 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from generator.compile.lower import auto_errors, entity_name, lower, model_name
+from generator.compile.lower import auto_errors, lower
+from generator.compile.names import entity_name, model_name
 from generator.sandbox import check_body, check_expr, check_sql
-from generator.spec.check import MAX_NAME, suggest
+from generator.spec.check_core import MAX_NAME, suggest
 from generator.spec.models import NAME
 from generator.synth.assemble import Draft, diagnose, load_data, spec_data
 from generator.synth.replies import BehaviourReply, DatabaseReply, DebugReply, SeedReply, TestsReply, ToolsReply

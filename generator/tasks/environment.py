@@ -13,8 +13,9 @@ from typing import Any
 from generator.compile import graph as tdg
 from generator.compile.build import Build
 from generator.compile.ir import DomainIR, TableIR
+from generator.probe.plan import Planner
 from generator.probe.replayer import Replayer
-from generator.probe.run import Planner, load_package
+from generator.probe.run import load_package
 from generator.tasks.draft import Dropped
 
 

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from generator.compile.ir import DomainIR, ToolIR
-from generator.compile.lower import singular
+from generator.compile.names import singular
 from generator.tasks.answers import accepted
 from generator.tasks.draft import Draft
 from generator.tasks.scenario import User

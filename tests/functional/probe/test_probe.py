@@ -6,7 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from generator.probe.run import REJECTION, SUCCESS, UNEXPECTED, run_probe
+from generator.probe.report import REJECTION, SUCCESS, UNEXPECTED
+from generator.probe.run import run_probe
 from tests.support import TINY
 
 

@@ -2,7 +2,7 @@
 
 Each `tests/specs/broken/<case>.yaml` holds a few deliberate mistakes; `<case>.expected`
 is exactly what the CLI prints to stderr for it. After an intended change of messages,
-regenerate the snapshots with `UPDATE_SNAPSHOTS=1 python -m pytest tests/unit/test_check.py`
+regenerate the snapshots with `UPDATE_SNAPSHOTS=1 python -m pytest tests/unit/spec/test_check.py`
 and review the diff.
 """
 
@@ -57,4 +57,4 @@ def test_domain_has_no_errors(spec: Path) -> None:
 
 def test_committed_json_schema_is_current() -> None:
     committed = (ROOT / "spec.schema.json").read_text()
-    assert committed == spec_json_schema(), "regenerate spec.schema.json (see generator/schema.py)"
+    assert committed == spec_json_schema(), "regenerate spec.schema.json (see generator/spec/schema.py)"

@@ -1,0 +1,295 @@
+"""Case planning: from the IR and the seed database, the calls that exercise each tool.
+
+A valid call (with setup SQL that makes every precondition hold), each missing entity, each
+precondition broken on its own, a wrong state, and the spec's own tests.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+from generator.compile.ir import CheckIR, DomainIR, ParamIR, TableIR, ToolIR
+
+MISSING = "ZZ-missing-0000"
+
+
+@dataclass
+class Case:
+    tool: str
+    name: str
+    args: dict[str, Any]
+    setup: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    error: str | None = None  # expected error code; None means success expected
+    changes: dict[str, dict[str, int]] | None = None  # expected diff counts; None: derive from kind
+    rows: list[Any] = field(default_factory=list)  # ExpectRow checks after the call
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+# --- evaluating preconditions the way the spec states them ---
+
+OPS = {
+    "in": lambda a, v: a in v,
+    "not_in": lambda a, v: a not in v,
+    "eq": lambda a, v: a == v,
+    "ne": lambda a, v: a != v,
+    "gt": lambda a, v: a is not None and v is not None and a > v,
+    "gte": lambda a, v: a is not None and v is not None and a >= v,
+    "lt": lambda a, v: a is not None and v is not None and a < v,
+    "lte": lambda a, v: a is not None and v is not None and a <= v,
+}
+
+
+def resolve(value: Any, args: dict[str, Any], entities: dict[str, dict]) -> Any:
+    if isinstance(value, str) and value.startswith("$"):
+        ref = value[1:]
+        if ref in ("now", "today"):
+            now = entities.get("$now", "")
+            return now if ref == "now" else now[:10]
+        if "." in ref:
+            entity, column = ref.split(".", 1)
+            return (entities.get(entity) or {}).get(column)
+        return args.get(ref)
+    return value
+
+
+def holds(check: CheckIR, args: dict[str, Any], entities: dict[str, dict]) -> bool:
+    row = entities.get(check.entity)
+    if row is None:
+        return True
+    return OPS[check.op](row.get(check.column), resolve(check.value, args, entities))
+
+
+class Planner:
+    """Derives cases for one tool from the IR and the seed database."""
+
+    def __init__(self, ir: DomainIR, conn: sqlite3.Connection):
+        self.ir = ir
+        self.conn = conn
+        self.conn.row_factory = sqlite3.Row
+        self.now = conn.execute("SELECT value FROM _env WHERE key = 'now'").fetchone()[0]
+
+    def rows(self, table: TableIR, limit: int = 200) -> list[dict[str, Any]]:
+        cur = self.conn.execute(f"SELECT * FROM {table.name} ORDER BY {table.primary_key} LIMIT {limit}")
+        return [dict(r) for r in cur]
+
+    def entities(self, tool: ToolIR, args: dict[str, Any], overrides: dict[tuple[str, str], dict]) -> dict[str, dict]:
+        """The rows the tool would load for these args, with setup overrides applied (plus the clock)."""
+        found: dict[str, Any] = {"$now": self.now}
+        for ld in tool.loads:
+            if args.get(ld.param) is None:
+                continue
+            row = self.conn.execute(f"SELECT * FROM {ld.table} WHERE {ld.column} = ?", (args[ld.param],)).fetchone()
+            if row is not None:
+                row = dict(row)
+                row.update(overrides.get((ld.table, str(row[self.ir.table(ld.table).primary_key])), {}))
+            found[ld.entity] = row
+        return found
+
+    def scalar(self, p: ParamIR, witness: dict[str, Any] | None) -> Any:
+        if p.example is not None:
+            return p.example
+        if p.default is not None:
+            return p.default
+        if p.enum:
+            return p.enum[0]
+        if witness is not None and p.column and p.column in witness:
+            return witness[p.column]
+        return None
+
+    def base_args(self, tool: ToolIR) -> tuple[dict[str, Any], dict[tuple[str, str], dict], dict | None]:
+        """A call whose loads all succeed, preferring seed rows that satisfy every precondition."""
+        key_load = next((ld for ld in tool.loads if ld.param == tool.key), None)
+        if tool.kind != "list":  # a list tool's witness is a row of its own table, filters come from it
+            key_load = key_load or next((ld for ld in tool.loads if ld.required), None)
+        table = self.ir.table(tool.table) if tool.table else None
+        candidates: list[dict[str, Any] | None]
+        if key_load is not None:
+            candidates = self.rows(self.ir.table(key_load.table))
+        elif tool.kind == "list" and table is not None:
+            candidates = self.rows(table)
+        else:
+            candidates = [None]
+        best = None
+        for row in candidates or [None]:
+            args = self.derive(tool, key_load, row)
+            overrides: dict[tuple[str, str], dict] = {}
+            entities = self.entities(tool, args, overrides)
+            if self.valid(tool, args, entities):
+                return args, overrides, row
+            best = best or (args, row)
+        args, row = best
+        overrides = self.force(tool, args)
+        return args, overrides, row
+
+    def derive(self, tool: ToolIR, key_load: Any, row: dict[str, Any] | None) -> dict[str, Any]:
+        args: dict[str, Any] = {}
+        if key_load is not None and row is not None:
+            args[key_load.param] = row[key_load.column]
+        entity_rows = {key_load.entity: row} if key_load is not None and row is not None else {}
+        for p in tool.params:
+            if p.name in args:
+                continue
+            if p.ref:
+                value = None
+                for c in tool.checks:
+                    if c.op == "eq" and c.value == f"${p.name}" and c.entity in entity_rows:
+                        value = entity_rows[c.entity][c.column]
+                if value is None and row is not None:
+                    source = self.ir.table(key_load.table) if key_load else self.ir.table(tool.table)
+                    for col in source.columns:
+                        if col.references == p.ref or col.name == p.name:
+                            value = row.get(col.name)
+                            break
+                if value is None and p.required:
+                    first = self.rows(self.ir.table(p.ref[0]), limit=1)
+                    value = first[0][p.ref[1]] if first else MISSING
+                if value is not None:
+                    args[p.name] = value
+            elif tool.kind == "list" and p.column and row is not None:
+                value = row.get(p.column)
+                if p.filter == "like" and isinstance(value, str):
+                    value = value[: max(3, len(value) // 2)]
+                if value is not None:
+                    args[p.name] = value
+            else:
+                value = self.scalar(p, row if tool.kind != "update" else None)
+                if value is not None:
+                    args[p.name] = value
+        return args
+
+    def valid(self, tool: ToolIR, args: dict[str, Any], entities: dict[str, dict]) -> bool:
+        if any(ld.required and entities.get(ld.entity) is None for ld in tool.loads):
+            return False
+        if tool.kind == "transition":
+            key = next(ld for ld in tool.loads if ld.param == tool.key)
+            status = self.ir.table(tool.table).status_column
+            if entities[key.entity][status] not in tool.from_states:
+                return False
+        return all(holds(c, args, entities) for c in tool.checks)
+
+    def force(self, tool: ToolIR, args: dict[str, Any]) -> dict[tuple[str, str], dict]:
+        """Setup overrides that make every precondition hold for `args`."""
+        overrides: dict[tuple[str, str], dict] = {}
+        if tool.kind == "transition" and tool.from_states:
+            status = self.ir.table(tool.table).status_column
+            overrides[(tool.table, str(args[tool.key]))] = {status: tool.from_states[0]}
+        for c in tool.checks:
+            entities = self.entities(tool, args, overrides)
+            if holds(c, args, entities) or entities.get(c.entity) is None:
+                continue
+            value = resolve(c.value, args, entities)
+            if c.op == "in":
+                wanted = value[0] if isinstance(value, (list, tuple)) else value
+            elif c.op in ("not_in", "ne"):
+                wanted = self.other_value(c, value)
+            elif c.op in ("gt", "lt") and isinstance(value, (int, float)):
+                wanted = value + 1 if c.op == "gt" else value - 1
+            else:
+                wanted = value  # eq, gte, lte
+            if wanted is None:
+                continue
+            table = self.ir.table(c.table)
+            pk = str(entities[c.entity][table.primary_key])
+            overrides.setdefault((c.table, pk), {})[c.column] = wanted
+        return overrides
+
+    def other_value(self, c: CheckIR, banned: Any) -> Any:
+        """A value of the check's column outside `banned` (an enum member or a referenced key)."""
+        column = self.ir.table(c.table).column(c.column)
+        banned = set(banned) if isinstance(banned, (list, tuple)) else {banned}  # ne: one value
+        if column.enum:
+            return next((v for v in column.enum if v not in banned), None)
+        if column.references:
+            for row in self.rows(self.ir.table(column.references[0]), limit=5):
+                if row[column.references[1]] not in banned:
+                    return row[column.references[1]]
+        return None
+
+    def violation(self, c: CheckIR, args: dict[str, Any], entities: dict[str, dict]) -> Any:
+        """A value for the entity's column that breaks the precondition, or None."""
+        table = self.ir.table(c.table)
+        column = table.column(c.column)
+        value = resolve(c.value, args, entities)
+        current = entities[c.entity][c.column]
+        if c.op in ("in", "eq", "not_in", "ne"):
+            banned = set(value) if isinstance(value, (list, tuple)) and c.op in ("in", "eq") else {value}
+            if c.op in ("not_in", "ne"):
+                return value[0] if isinstance(value, (list, tuple)) else value
+            if column.enum:
+                return next((v for v in column.enum if v not in banned), None)
+            if column.references:
+                ref_table = self.ir.table(column.references[0])
+                for row in self.rows(ref_table, limit=5):
+                    if row[column.references[1]] not in banned:
+                        return row[column.references[1]]
+                return None
+            if isinstance(current, (int, float)):
+                return current + 1 if current + 1 not in banned else current + 2
+            return f"{current}-other"
+        if not isinstance(value, (int, float)):
+            return None
+        step = 1 if isinstance(value, int) and column.type == "integer" else 0.01
+        return {"gt": value, "gte": value - step, "lt": value, "lte": value + step}[c.op]
+
+    def cases(self, tool: ToolIR) -> list[Case]:
+        args, overrides, witness = self.base_args(tool)
+        setup = self.setup_sql(overrides)
+        cases = []
+        if tool.kind != "custom" or tool.read_only:
+            cases.append(Case(tool.name, "valid call", dict(args), list(setup)))
+        for ld in tool.loads:
+            if ld.param not in args and ld.required:
+                continue
+            current = args.get(ld.param, MISSING)
+            bad = dict(args, **{ld.param: MISSING if isinstance(current, str) else -999999})
+            cases.append(Case(tool.name, f"missing {ld.param}", bad, list(setup), error=ld.error))
+        if tool.kind == "transition" and tool.state_error:
+            table = self.ir.table(tool.table)
+            others = [s for s in table.column(table.status_column).enum or () if s not in tool.from_states]
+            if others:
+                more = {**overrides, (tool.table, str(args[tool.key])): {table.status_column: others[0]}}
+                cases.append(Case(tool.name, f"{table.status_column} {others[0]}", dict(args), self.setup_sql(more),
+                                  error=tool.state_error))
+        if tool.kind == "update":
+            key_only = {tool.key: args[tool.key]}
+            cases.append(Case(tool.name, "nothing to update", key_only, list(setup), error="nothing_to_update"))
+        for i, c in enumerate(tool.checks):
+            entities = self.entities(tool, args, overrides)
+            if entities.get(c.entity) is None:
+                continue
+            bad = self.violation(c, args, entities)
+            if bad is None:
+                continue
+            pk = str(entities[c.entity][self.ir.table(c.table).primary_key])
+            more = {k: dict(v) for k, v in overrides.items()}
+            more.setdefault((c.table, pk), {})[c.column] = bad
+            after = self.entities(tool, args, more)
+            first = next((x for x in tool.checks if not holds(x, args, after)), None)
+            if first is None or first is not c:
+                continue  # breaking this check trips an earlier one first: no clean case
+            cases.append(Case(tool.name, f"check {i + 1} ({c.error})", dict(args), self.setup_sql(more), error=c.error))
+        for t in tool.tests:
+            cases.append(
+                Case(
+                    tool.name,
+                    t.name,
+                    dict(t.args),
+                    [(sql, ()) for sql in t.setup],
+                    error=t.expect.error,
+                    changes=t.expect.changes if t.expect.changes is not None else ({} if t.expect.error else None),
+                    rows=list(t.expect.rows),
+                    result=dict(t.expect.result),
+                )
+            )
+        return cases
+
+    def setup_sql(self, overrides: dict[tuple[str, str], dict]) -> list[tuple[str, tuple[Any, ...]]]:
+        out = []
+        for (table, pk), values in sorted(overrides.items()):
+            t = self.ir.table(table)
+            assignments = ", ".join(f"{c} = ?" for c in values)
+            out.append((f"UPDATE {table} SET {assignments} WHERE {t.primary_key} = ?", (*values.values(), pk)))
+        return out
+
