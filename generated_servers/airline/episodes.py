@@ -30,6 +30,8 @@ from starlette.responses import JSONResponse, Response
 from .judge import judge
 from .runtime import Store, find_scenario, scenario_image, seed_image
 
+MAX_TRANSCRIPT = 1 << 20  # characters of agent text an answer check reads
+
 
 class EpisodeError(LookupError):
     """A request about episodes that cannot be served; the message says what to change."""
@@ -135,6 +137,14 @@ class Episodes:
         episode = self.get(episode_id)
         if episode.scenario is None:
             raise EpisodeError(f"episode {episode_id} was not made from a scenario: nothing to verify")
+        if said is not None and not isinstance(said, str):
+            raise EpisodeError(
+                f"the transcript must be text (what the agent told the user), not {type(said).__name__}"
+            )
+        if said is not None and len(said) > MAX_TRANSCRIPT:
+            raise EpisodeError(
+                f"the transcript has {len(said)} characters; send at most {MAX_TRANSCRIPT}", 413
+            )
         conn = await episode.store.snapshot()
         try:
             checks = run_checks(conn, episode.initial, episode.scenario["checks"], said)
@@ -207,7 +217,14 @@ def add_routes(server: MCPServer, episodes: Episodes, token: str | None = None) 
     async def verify_episode(request: Request) -> Response:
         if (denied := refused(request)) is not None:
             return denied
-        body = json.loads(await request.body() or b"{}")
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = None
+        if not isinstance(body, dict):
+            return JSONResponse(
+                {"error": 'send a JSON object, e.g. {"transcript": "what the agent said"}'}, 400
+            )
         try:
             return JSONResponse(
                 await episodes.verify(request.path_params["episode_id"], body.get("transcript"))

@@ -341,7 +341,10 @@ async def delay_flight(
         ),
     ],
 ) -> Flight:
-    """Operations: record a delay of a scheduled or delayed flight; the arrival moves by the same amount and the status becomes delayed."""
+    """Operations: record a delay of a scheduled or delayed flight; the arrival moves by the same amount and the status becomes delayed.
+
+    Who may ask: operations only; decline a user who asks for it.
+    """
     async with store(ctx).transaction() as db:
         flight = await db.fetch_one("SELECT * FROM flights WHERE flight_id = ?", (flight_id,))
         if flight is None:
@@ -374,7 +377,10 @@ async def cancel_flight(
     ctx: Context,
     flight_id: Annotated[str, Field(description="The flight to cancel.")],
 ) -> Flight:
-    """Operations: cancel a scheduled or delayed flight. Passengers on it may then cancel with a full refund, change flights, or get compensation."""
+    """Operations: cancel a scheduled or delayed flight. Passengers on it may then cancel with a full refund, change flights, or get compensation.
+
+    Who may ask: operations only; decline a user who asks for it.
+    """
     async with store(ctx).transaction() as db:
         flight = await db.fetch_one("SELECT * FROM flights WHERE flight_id = ?", (flight_id,))
         if flight is None:
@@ -403,7 +409,10 @@ async def mark_flight_departed(
     ctx: Context,
     flight_id: Annotated[str, Field(description="The flight that departed.")],
 ) -> Flight:
-    """Operations: record that a scheduled or delayed flight has departed."""
+    """Operations: record that a scheduled or delayed flight has departed.
+
+    Who may ask: operations only; decline a user who asks for it.
+    """
     async with store(ctx).transaction() as db:
         flight = await db.fetch_one("SELECT * FROM flights WHERE flight_id = ?", (flight_id,))
         if flight is None:
@@ -432,7 +441,10 @@ async def mark_flight_landed(
     ctx: Context,
     flight_id: Annotated[str, Field(description="The flight that landed.")],
 ) -> Flight:
-    """Operations: record that a departed flight has landed."""
+    """Operations: record that a departed flight has landed.
+
+    Who may ask: operations only; decline a user who asks for it.
+    """
     async with store(ctx).transaction() as db:
         flight = await db.fetch_one("SELECT * FROM flights WHERE flight_id = ?", (flight_id,))
         if flight is None:
@@ -674,7 +686,10 @@ async def purchase_gift_card(
     payment_method_id: Annotated[str, Field(description="The user's credit card that pays.")],
     amount: Annotated[float, Field(description="Value of the gift card in dollars (25 to 1000).", ge=25.0)],
 ) -> PaymentMethod:
-    """Buy a gift card (25 to 1000 dollars, valid 3 years) for a user, paid with one of their active credit cards; it is saved as a new payment method."""
+    """Buy a gift card (25 to 1000 dollars, valid 3 years) for a user, paid with one of their active credit cards; it is saved as a new payment method.
+
+    Policy (this tool does not check it; you must): the payment method's kind must be credit_card.
+    """
     async with store(ctx).transaction() as db:
         user = await db.fetch_one("SELECT * FROM users WHERE user_id = ?", (user_id,))
         if user is None:
@@ -686,10 +701,6 @@ async def purchase_gift_card(
             raise fail("payment_method_not_found", key="payment_method_id", value=payment_method_id)
         if payment_method["user_id"] != user_id:
             raise fail("payment_method_not_owned", payment_method_id=payment_method_id, user_id=user_id)
-        if payment_method["kind"] != "credit_card":
-            raise fail(
-                "credit_card_required", payment_method=payment_method, payment_method_id=payment_method_id
-            )
         if payment_method["status"] != "active":
             raise fail(
                 "payment_method_inactive", payment_method=payment_method, payment_method_id=payment_method_id
@@ -1382,7 +1393,10 @@ async def change_reservation_flights(
         ),
     ] = None,
 ) -> ChangeReservationFlightsResult:
-    """Move a booked, non-basic-economy reservation to other flights on the same route (same origin, destination and trip type, same cabin). Give both legs of a round trip (repeat the current id for a leg that stays). The fare difference for all passengers is charged to, or refunded to, the payment method given (credit card or gift card). Seats move to the new flights."""
+    """Move a booked, non-basic-economy reservation to other flights on the same route (same origin, destination and trip type, same cabin). Give both legs of a round trip (repeat the current id for a leg that stays). The fare difference for all passengers is charged to, or refunded to, the payment method given (credit card or gift card). Seats move to the new flights.
+
+    Policy (this tool does not check it; you must): the reservation's cabin must be one of economy, business; the payment method's kind must be one of credit_card, gift_card.
+    """
     async with store(ctx).transaction() as db:
         reservation = await db.fetch_one(
             "SELECT * FROM reservations WHERE reservation_id = ?", (reservation_id,)
@@ -1413,22 +1427,12 @@ async def change_reservation_flights(
             raise fail("reservation_not_owned", reservation_id=reservation_id, user_id=user_id)
         if reservation["status"] not in ("booked",):
             raise fail("reservation_not_booked", reservation=reservation, reservation_id=reservation_id)
-        if reservation["cabin"] not in (
-            "economy",
-            "business",
-        ):
-            raise fail("basic_economy_not_changeable", reservation_id=reservation_id)
         if payment_method["user_id"] != user_id:
             raise fail("payment_method_not_owned", payment_method_id=payment_method_id, user_id=user_id)
         if payment_method["status"] != "active":
             raise fail(
                 "payment_method_inactive", payment_method=payment_method, payment_method_id=payment_method_id
             )
-        if payment_method["kind"] not in (
-            "credit_card",
-            "gift_card",
-        ):
-            raise fail("certificate_not_allowed", payment_method_id=payment_method_id)
         if outbound_flight["status"] not in (
             "scheduled",
             "delayed",
@@ -1597,7 +1601,10 @@ async def change_reservation_cabin(
         str, Field(description="Credit card or gift card that pays or receives the difference.")
     ],
 ) -> Reservation:
-    """Move every flight of a booked, non-basic-economy reservation to another cabin at today's fares. The fare difference for all passengers is charged to, or refunded to, the credit card or gift card given."""
+    """Move every flight of a booked, non-basic-economy reservation to another cabin at today's fares. The fare difference for all passengers is charged to, or refunded to, the credit card or gift card given.
+
+    Policy (this tool does not check it; you must): the reservation's cabin must be one of economy, business; the payment method's kind must be one of credit_card, gift_card.
+    """
     async with store(ctx).transaction() as db:
         reservation = await db.fetch_one(
             "SELECT * FROM reservations WHERE reservation_id = ?", (reservation_id,)
@@ -1616,22 +1623,12 @@ async def change_reservation_cabin(
             raise fail("reservation_not_owned", reservation_id=reservation_id, user_id=user_id)
         if reservation["status"] not in ("booked",):
             raise fail("reservation_not_booked", reservation=reservation, reservation_id=reservation_id)
-        if reservation["cabin"] not in (
-            "economy",
-            "business",
-        ):
-            raise fail("basic_economy_not_changeable", reservation_id=reservation_id)
         if payment_method["user_id"] != user_id:
             raise fail("payment_method_not_owned", payment_method_id=payment_method_id, user_id=user_id)
         if payment_method["status"] != "active":
             raise fail(
                 "payment_method_inactive", payment_method=payment_method, payment_method_id=payment_method_id
             )
-        if payment_method["kind"] not in (
-            "credit_card",
-            "gift_card",
-        ):
-            raise fail("certificate_not_allowed", payment_method_id=payment_method_id)
         if payment_method["expires_on"] < db.today:
             raise fail(
                 "payment_method_expired", payment_method_id=payment_method_id, payment_method=payment_method
@@ -1780,7 +1777,10 @@ async def add_checked_bags(
     bags: Annotated[int, Field(description="How many bags to add.", ge=1.0)],
     payment_method_id: Annotated[str, Field(description="Credit card or gift card for any fee.")],
 ) -> AddCheckedBagsResult:
-    """Add checked bags to a reservation until its first flight departs. Bags within the free allowance (membership and cabin) cost nothing; each bag beyond it costs 50, charged to the credit card or gift card given."""
+    """Add checked bags to a reservation until its first flight departs. Bags within the free allowance (membership and cabin) cost nothing; each bag beyond it costs 50, charged to the credit card or gift card given.
+
+    Policy (this tool does not check it; you must): the payment method's kind must be one of credit_card, gift_card.
+    """
     async with store(ctx).transaction() as db:
         reservation = await db.fetch_one(
             "SELECT * FROM reservations WHERE reservation_id = ?", (reservation_id,)
@@ -1808,11 +1808,6 @@ async def add_checked_bags(
             raise fail(
                 "payment_method_inactive", payment_method=payment_method, payment_method_id=payment_method_id
             )
-        if payment_method["kind"] not in (
-            "credit_card",
-            "gift_card",
-        ):
-            raise fail("certificate_not_allowed", payment_method_id=payment_method_id)
         if payment_method["expires_on"] < db.today:
             raise fail(
                 "payment_method_expired", payment_method_id=payment_method_id, payment_method=payment_method
@@ -1885,7 +1880,10 @@ async def add_travel_insurance(
     user_id: Annotated[str, Field(description="The user who owns the reservation.")],
     payment_method_id: Annotated[str, Field(description="Credit card or gift card that pays.")],
 ) -> Reservation:
-    """Add travel insurance (30 per passenger) to a booked reservation, at least 24 hours before its first departure; paid with the credit card or gift card given."""
+    """Add travel insurance (30 per passenger) to a booked reservation, at least 24 hours before its first departure; paid with the credit card or gift card given.
+
+    Policy (this tool does not check it; you must): the payment method's kind must be one of credit_card, gift_card.
+    """
     async with store(ctx).transaction() as db:
         reservation = await db.fetch_one(
             "SELECT * FROM reservations WHERE reservation_id = ?", (reservation_id,)
@@ -1912,11 +1910,6 @@ async def add_travel_insurance(
             raise fail(
                 "payment_method_inactive", payment_method=payment_method, payment_method_id=payment_method_id
             )
-        if payment_method["kind"] not in (
-            "credit_card",
-            "gift_card",
-        ):
-            raise fail("certificate_not_allowed", payment_method_id=payment_method_id)
         if payment_method["expires_on"] < db.today:
             raise fail(
                 "payment_method_expired", payment_method_id=payment_method_id, payment_method=payment_method
@@ -2129,7 +2122,10 @@ async def issue_compensation_certificate(
     reservation_id: Annotated[str, Field(description="The disrupted reservation.")],
     user_id: Annotated[str, Field(description="The user who owns the reservation.")],
 ) -> PaymentMethod:
-    """Issue a travel certificate as compensation for a cancelled (100 per passenger) or delayed (50 per passenger) flight of a reservation. Only for silver or gold members, insured reservations or business cabin; once per reservation. The certificate is valid one year. Only use this when the user asks for compensation."""
+    """Issue a travel certificate as compensation for a cancelled (100 per passenger) or delayed (50 per passenger) flight of a reservation. Only for silver or gold members, insured reservations or business cabin; once per reservation. The certificate is valid one year. Only use this when the user asks for compensation.
+
+    Policy (this tool does not check it; you must): the reservation's compensation issued must be false.
+    """
     async with store(ctx).transaction() as db:
         reservation = await db.fetch_one(
             "SELECT * FROM reservations WHERE reservation_id = ?", (reservation_id,)
@@ -2141,8 +2137,6 @@ async def issue_compensation_certificate(
             raise fail("user_not_found", key="user_id", value=user_id)
         if reservation["user_id"] != user_id:
             raise fail("reservation_not_owned", reservation_id=reservation_id, user_id=user_id)
-        if reservation["compensation_issued"] != False:
-            raise fail("compensation_already_issued", reservation_id=reservation_id)
         statuses = []
         for fid in (reservation["outbound_flight_id"], reservation["return_flight_id"]):
             if fid:
@@ -2315,7 +2309,10 @@ async def start_support_ticket(
     ctx: Context,
     ticket_id: Annotated[str, Field(description="The ticket.")],
 ) -> SupportTicket:
-    """Mark an open ticket as being worked on."""
+    """Mark an open ticket as being worked on.
+
+    Who may ask: staff only; decline a user who asks for it.
+    """
     async with store(ctx).transaction() as db:
         ticket = await db.fetch_one("SELECT * FROM support_tickets WHERE ticket_id = ?", (ticket_id,))
         if ticket is None:
@@ -2346,7 +2343,10 @@ async def resolve_support_ticket(
     ticket_id: Annotated[str, Field(description="The ticket.")],
     resolution: Annotated[str, Field(description="What was done to resolve it.")],
 ) -> SupportTicket:
-    """Resolve an open or in-progress ticket, recording what was done."""
+    """Resolve an open or in-progress ticket, recording what was done.
+
+    Who may ask: staff only; decline a user who asks for it.
+    """
     async with store(ctx).transaction() as db:
         ticket = await db.fetch_one("SELECT * FROM support_tickets WHERE ticket_id = ?", (ticket_id,))
         if ticket is None:

@@ -526,7 +526,10 @@ async def update_provider_profile(
         bool | None, Field(description="Whether new patients can book.")
     ] = None,
 ) -> Provider:
-    """Change a provider's visit fee or whether they accept new patients. Give only the fields that change."""
+    """Change a provider's visit fee or whether they accept new patients. Give only the fields that change.
+
+    Who may ask: staff only; decline a user who asks for it.
+    """
     async with store(ctx).transaction() as db:
         provider = await db.fetch_one("SELECT * FROM providers WHERE provider_id = ?", (provider_id,))
         if provider is None:
@@ -557,7 +560,10 @@ async def add_provider_license(
         Field(description="Last day the license is valid (YYYY-MM-DD).", pattern="^\\d{4}-\\d{2}-\\d{2}$"),
     ],
 ) -> ProviderLicense:
-    """Record a new state medical license of a provider. A provider has one license per state; its expiry must be after today."""
+    """Record a new state medical license of a provider. A provider has one license per state; its expiry must be after today.
+
+    Who may ask: staff only; decline a user who asks for it.
+    """
     async with store(ctx).transaction() as db:
         provider = await db.fetch_one("SELECT * FROM providers WHERE provider_id = ?", (provider_id,))
         if provider is None:
@@ -596,7 +602,10 @@ async def renew_provider_license(
         str, Field(description="New last day of validity (YYYY-MM-DD).", pattern="^\\d{4}-\\d{2}-\\d{2}$")
     ],
 ) -> ProviderLicense:
-    """Move the expiry date of a provider's license later after the state board renewed it."""
+    """Move the expiry date of a provider's license later after the state board renewed it.
+
+    Who may ask: staff only; decline a user who asks for it.
+    """
     async with store(ctx).transaction() as db:
         license = await db.fetch_one("SELECT * FROM provider_licenses WHERE license_id = ?", (license_id,))
         if license is None:
@@ -620,7 +629,10 @@ async def remove_provider_license(
     ctx: Context,
     license_id: Annotated[str, Field(description="The license, like L00001.")],
 ) -> ProviderLicense:
-    """Delete a license record entered by mistake (the provider never held it). Lapsed licenses stay on file; they just stop counting after expiry."""
+    """Delete a license record entered by mistake (the provider never held it). Lapsed licenses stay on file; they just stop counting after expiry.
+
+    Who may ask: staff only; decline a user who asks for it.
+    """
     async with store(ctx).transaction() as db:
         license = await db.fetch_one("SELECT * FROM provider_licenses WHERE license_id = ?", (license_id,))
         if license is None:
@@ -688,7 +700,10 @@ async def add_time_slot(
         ),
     ],
 ) -> TimeSlot:
-    """Add a 30-minute slot to a provider's schedule. Slots start on the hour or half hour between 07:00 and 19:30, in the future, and must not overlap another slot of the provider."""
+    """Add a 30-minute slot to a provider's schedule. Slots start on the hour or half hour between 07:00 and 19:30, in the future, and must not overlap another slot of the provider.
+
+    Who may ask: staff only; decline a user who asks for it.
+    """
     async with store(ctx).transaction() as db:
         provider = await db.fetch_one("SELECT * FROM providers WHERE provider_id = ?", (provider_id,))
         if provider is None:
@@ -734,7 +749,10 @@ async def block_slot(
     slot_id: Annotated[str, Field(description="The slot.")],
     provider_id: Annotated[str, Field(description="The provider who owns the slot.")],
 ) -> TimeSlot:
-    """Take a provider's free future slot off the schedule so nobody can book it. A slot holding an appointment must be freed first (cancel or reschedule that visit)."""
+    """Take a provider's free future slot off the schedule so nobody can book it. A slot holding an appointment must be freed first (cancel or reschedule that visit).
+
+    Who may ask: staff only; decline a user who asks for it.
+    """
     async with store(ctx).transaction() as db:
         slot = await db.fetch_one("SELECT * FROM time_slots WHERE slot_id = ?", (slot_id,))
         if slot is None:
@@ -765,7 +783,10 @@ async def unblock_slot(
     slot_id: Annotated[str, Field(description="The blocked slot.")],
     provider_id: Annotated[str, Field(description="The provider who owns the slot.")],
 ) -> TimeSlot:
-    """Put a blocked slot back on the provider's schedule so patients can book it."""
+    """Put a blocked slot back on the provider's schedule so patients can book it.
+
+    Who may ask: staff only; decline a user who asks for it.
+    """
     async with store(ctx).transaction() as db:
         slot = await db.fetch_one("SELECT * FROM time_slots WHERE slot_id = ?", (slot_id,))
         if slot is None:
@@ -992,7 +1013,10 @@ async def reschedule_appointment(
     patient_id: Annotated[str, Field(description="The patient who booked it.")],
     slot_id: Annotated[str, Field(description="The new slot (same provider), from list_available_slots.")],
 ) -> Appointment:
-    """Move a patient's scheduled appointment to another free future slot of the same provider. Allowed only while the visit is scheduled, at least 24 hours before its current start, and at most 2 times per appointment; video and phone visits still need a license valid on the new date."""
+    """Move a patient's scheduled appointment to another free future slot of the same provider. Allowed only while the visit is scheduled, at least 24 hours before its current start, and at most 2 times per appointment; video and phone visits still need a license valid on the new date.
+
+    Policy (this tool does not check it; you must): the appointment's reschedule count must be before or below 2.
+    """
     async with store(ctx).transaction() as db:
         appointment = await db.fetch_one(
             "SELECT * FROM appointments WHERE appointment_id = ?", (appointment_id,)
@@ -1009,8 +1033,6 @@ async def reschedule_appointment(
             raise fail("appointment_not_owned", appointment_id=appointment_id, patient_id=patient_id)
         if appointment["status"] not in ("scheduled",):
             raise fail("appointment_not_scheduled", appointment=appointment, appointment_id=appointment_id)
-        if appointment["reschedule_count"] >= 2:
-            raise fail("reschedule_limit_reached", appointment=appointment, appointment_id=appointment_id)
         if slot["provider_id"] != appointment["provider_id"]:
             raise fail(
                 "different_provider",
@@ -1167,7 +1189,10 @@ async def complete_appointment(
     appointment_id: Annotated[str, Field(description="The appointment.")],
     provider_id: Annotated[str, Field(description="The treating provider.")],
 ) -> Appointment:
-    """The treating provider marks a checked-in visit as completed. Prescriptions and the invoice need a completed visit."""
+    """The treating provider marks a checked-in visit as completed. Prescriptions and the invoice need a completed visit.
+
+    Who may ask: staff only; decline a user who asks for it.
+    """
     async with store(ctx).transaction() as db:
         appointment = await db.fetch_one(
             "SELECT * FROM appointments WHERE appointment_id = ?", (appointment_id,)
@@ -1206,7 +1231,10 @@ async def mark_no_show(
     appointment_id: Annotated[str, Field(description="The appointment.")],
     provider_id: Annotated[str, Field(description="The treating provider.")],
 ) -> Appointment:
-    """The treating provider records that the patient did not show up to a scheduled visit; only after its start time."""
+    """The treating provider records that the patient did not show up to a scheduled visit; only after its start time.
+
+    Who may ask: staff only; decline a user who asks for it.
+    """
     async with store(ctx).transaction() as db:
         appointment = await db.fetch_one(
             "SELECT * FROM appointments WHERE appointment_id = ?", (appointment_id,)
@@ -1250,7 +1278,10 @@ async def write_visit_note(
     plan: Annotated[str, Field(description="Treatment plan.")],
     diagnosis_code: Annotated[str, Field(description="ICD-10 code of the main diagnosis, e.g. L30.9.")],
 ) -> VisitNote:
-    """The treating provider writes the (single) visit note of a checked-in or completed visit; it starts as a draft."""
+    """The treating provider writes the (single) visit note of a checked-in or completed visit; it starts as a draft.
+
+    Who may ask: staff only; decline a user who asks for it.
+    """
     async with store(ctx).transaction() as db:
         appointment = await db.fetch_one(
             "SELECT * FROM appointments WHERE appointment_id = ?", (appointment_id,)
@@ -1315,7 +1346,10 @@ async def amend_visit_note(
     plan: Annotated[str | None, Field(description="New plan.")] = None,
     diagnosis_code: Annotated[str | None, Field(description="New ICD-10 code.")] = None,
 ) -> VisitNote:
-    """The author changes parts of a draft visit note; give only the fields that change. Signed notes are final."""
+    """The author changes parts of a draft visit note; give only the fields that change. Signed notes are final.
+
+    Who may ask: staff only; decline a user who asks for it.
+    """
     async with store(ctx).transaction() as db:
         note = await db.fetch_one("SELECT * FROM visit_notes WHERE note_id = ?", (note_id,))
         if note is None:
@@ -1350,7 +1384,10 @@ async def sign_visit_note(
     note_id: Annotated[str, Field(description="The note.")],
     provider_id: Annotated[str, Field(description="The author of the note.")],
 ) -> VisitNote:
-    """The author signs a draft visit note, making it final."""
+    """The author signs a draft visit note, making it final.
+
+    Who may ask: staff only; decline a user who asks for it.
+    """
     async with store(ctx).transaction() as db:
         note = await db.fetch_one("SELECT * FROM visit_notes WHERE note_id = ?", (note_id,))
         if note is None:
@@ -1434,7 +1471,10 @@ async def prescribe_medication(
     days_supply: Annotated[int, Field(description="Days one fill lasts.", ge=1.0)],
     refills: Annotated[int, Field(description="Refills authorized (0-5; 0 for controlled drugs).", ge=0.0)],
 ) -> Prescription:
-    """The treating provider prescribes a drug after a completed visit. At most 5 refills; a controlled substance only at an in_person visit and with 0 refills; the patient must not already have an active prescription of the same drug. The first fill happens now; the prescription expires after 365 days (180 for controlled drugs)."""
+    """The treating provider prescribes a drug after a completed visit. At most 5 refills; a controlled substance only at an in_person visit and with 0 refills; the patient must not already have an active prescription of the same drug. The first fill happens now; the prescription expires after 365 days (180 for controlled drugs).
+
+    Who may ask: staff only; decline a user who asks for it.
+    """
     async with store(ctx).transaction() as db:
         appointment = await db.fetch_one(
             "SELECT * FROM appointments WHERE appointment_id = ?", (appointment_id,)
@@ -1548,7 +1588,10 @@ async def request_refill(
     prescription_id: Annotated[str, Field(description="The prescription.")],
     patient_id: Annotated[str, Field(description="The patient it was written for.")],
 ) -> Prescription:
-    """Refill a patient's prescription through telemedicine. Only active, unexpired, non-controlled prescriptions with refills left, and only once 75% of the days supply has passed since the last fill."""
+    """Refill a patient's prescription through telemedicine. Only active, unexpired, non-controlled prescriptions with refills left, and only once 75% of the days supply has passed since the last fill.
+
+    Policy (this tool does not check it; you must): the prescription's controlled must be false; the prescription's refills remaining must be after or above 0; the prescription's expires on must be at least today.
+    """
     async with store(ctx).transaction() as db:
         prescription = await db.fetch_one(
             "SELECT * FROM prescriptions WHERE prescription_id = ?", (prescription_id,)
@@ -1562,14 +1605,6 @@ async def request_refill(
             raise fail("prescription_not_owned", patient_id=patient_id, prescription_id=prescription_id)
         if prescription["status"] not in ("active",):
             raise fail("prescription_not_active", prescription=prescription, prescription_id=prescription_id)
-        if prescription["controlled"] != False:
-            raise fail(
-                "controlled_refill_blocked", prescription=prescription, prescription_id=prescription_id
-            )
-        if prescription["refills_remaining"] <= 0:
-            raise fail("no_refills_remaining", prescription_id=prescription_id)
-        if prescription["expires_on"] < db.today:
-            raise fail("prescription_expired", prescription=prescription, prescription_id=prescription_id)
         wait_days = prescription["days_supply"] * 3 // 4
         eligible = await db.fetch_one(
             "SELECT strftime('%Y-%m-%dT%H:%M:%S', ?, ?) AS t",
@@ -1600,7 +1635,10 @@ async def discontinue_prescription(
     provider_id: Annotated[str, Field(description="The prescriber.")],
     discontinue_reason: Annotated[str, Field(description="Why it is stopped.")],
 ) -> Prescription:
-    """The prescriber stops an active prescription; it can no longer be refilled."""
+    """The prescriber stops an active prescription; it can no longer be refilled.
+
+    Who may ask: staff only; decline a user who asks for it.
+    """
     async with store(ctx).transaction() as db:
         prescription = await db.fetch_one(
             "SELECT * FROM prescriptions WHERE prescription_id = ?", (prescription_id,)
@@ -1654,7 +1692,10 @@ async def order_lab_test(
         Literal["routine", "urgent"] | None, Field(description="Processing priority (default routine).")
     ] = "routine",
 ) -> LabOrder:
-    """The treating provider orders a lab test for the patient of a checked-in or completed visit. The patient must not already have a pending (ordered or collected) order of the same test."""
+    """The treating provider orders a lab test for the patient of a checked-in or completed visit. The patient must not already have a pending (ordered or collected) order of the same test.
+
+    Who may ask: staff only; decline a user who asks for it.
+    """
     async with store(ctx).transaction() as db:
         appointment = await db.fetch_one(
             "SELECT * FROM appointments WHERE appointment_id = ?", (appointment_id,)
@@ -1751,7 +1792,10 @@ async def record_specimen_collection(
     ctx: Context,
     lab_order_id: Annotated[str, Field(description="The lab order.")],
 ) -> LabOrder:
-    """Record that the specimen of an ordered lab test was collected."""
+    """Record that the specimen of an ordered lab test was collected.
+
+    Who may ask: staff only; decline a user who asks for it.
+    """
     async with store(ctx).transaction() as db:
         lab_order = await db.fetch_one("SELECT * FROM lab_orders WHERE lab_order_id = ?", (lab_order_id,))
         if lab_order is None:
@@ -1785,7 +1829,10 @@ async def record_lab_result(
         Literal["normal", "abnormal", "critical"], Field(description="Interpretation of the result.")
     ],
 ) -> LabOrder:
-    """Record the result of a lab test whose specimen was collected."""
+    """Record the result of a lab test whose specimen was collected.
+
+    Who may ask: staff only; decline a user who asks for it.
+    """
     async with store(ctx).transaction() as db:
         lab_order = await db.fetch_one("SELECT * FROM lab_orders WHERE lab_order_id = ?", (lab_order_id,))
         if lab_order is None:
@@ -1818,7 +1865,10 @@ async def cancel_lab_order(
     lab_order_id: Annotated[str, Field(description="The lab order.")],
     provider_id: Annotated[str, Field(description="The ordering provider.")],
 ) -> LabOrder:
-    """The ordering provider cancels a lab order whose specimen has not been collected yet."""
+    """The ordering provider cancels a lab order whose specimen has not been collected yet.
+
+    Who may ask: staff only; decline a user who asks for it.
+    """
     async with store(ctx).transaction() as db:
         lab_order = await db.fetch_one("SELECT * FROM lab_orders WHERE lab_order_id = ?", (lab_order_id,))
         if lab_order is None:
@@ -1858,7 +1908,10 @@ async def create_invoice(
     ctx: Context,
     appointment_id: Annotated[str, Field(description="The completed visit.")],
 ) -> Invoice:
-    """Bill a completed visit (one invoice per visit). The patient owes the plan copay when an active policy is valid on the visit date and covers the visit type (video/phone need telehealth coverage); otherwise the provider's full visit fee. The insurer is billed the rest. Due in 30 days; an invoice with nothing owed is issued as paid."""
+    """Bill a completed visit (one invoice per visit). The patient owes the plan copay when an active policy is valid on the visit date and covers the visit type (video/phone need telehealth coverage); otherwise the provider's full visit fee. The insurer is billed the rest. Due in 30 days; an invoice with nothing owed is issued as paid.
+
+    Who may ask: staff only; decline a user who asks for it.
+    """
     async with store(ctx).transaction() as db:
         appointment = await db.fetch_one(
             "SELECT * FROM appointments WHERE appointment_id = ?", (appointment_id,)
@@ -2019,7 +2072,10 @@ async def refund_payment(
     patient_id: Annotated[str, Field(description="The patient who paid.")],
     reason: Annotated[str, Field(description="Why it is refunded.")],
 ) -> Payment:
-    """Refund a patient's completed payment (within 90 days of paying). The amount goes back onto the invoice balance and the invoice reopens."""
+    """Refund a patient's completed payment (within 90 days of paying). The amount goes back onto the invoice balance and the invoice reopens.
+
+    Who may ask: staff only; decline a user who asks for it.
+    """
     async with store(ctx).transaction() as db:
         payment = await db.fetch_one("SELECT * FROM payments WHERE payment_id = ?", (payment_id,))
         if payment is None:
@@ -2063,7 +2119,10 @@ async def void_invoice(
     invoice_id: Annotated[str, Field(description="The invoice.")],
     void_reason: Annotated[str, Field(description="Why it is voided.")],
 ) -> Invoice:
-    """Void an open invoice billed in error; its balance becomes 0. Invoices with payments must have them refunded first."""
+    """Void an open invoice billed in error; its balance becomes 0. Invoices with payments must have them refunded first.
+
+    Who may ask: staff only; decline a user who asks for it.
+    """
     async with store(ctx).transaction() as db:
         invoice = await db.fetch_one("SELECT * FROM invoices WHERE invoice_id = ?", (invoice_id,))
         if invoice is None:
@@ -2159,7 +2218,10 @@ async def reply_to_message(
     provider_id: Annotated[str, Field(description="The replying provider (the recipient of the message).")],
     content: Annotated[str, Field(description="Reply text.")],
 ) -> Message:
-    """A provider replies to a message a patient sent them; the patient's message is marked read."""
+    """A provider replies to a message a patient sent them; the patient's message is marked read.
+
+    Who may ask: staff only; decline a user who asks for it.
+    """
     async with store(ctx).transaction() as db:
         message = await db.fetch_one("SELECT * FROM messages WHERE message_id = ?", (message_id,))
         if message is None:

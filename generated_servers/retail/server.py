@@ -561,7 +561,10 @@ async def top_up_gift_card(
     payment_method_id: Annotated[str, Field(description="The credit card or PayPal account to charge.")],
     amount: Annotated[float, Field(description="Dollars to add.", ge=1.0)],
 ) -> PaymentMethod:
-    """Add money to one of the customer's gift cards, charged to their credit card or PayPal. At most $500 per top-up, and a gift card may hold at most $2000."""
+    """Add money to one of the customer's gift cards, charged to their credit card or PayPal. At most $500 per top-up, and a gift card may hold at most $2000.
+
+    Policy (this tool does not check it; you must): the payment method's kind must be one of credit_card, paypal.
+    """
     async with store(ctx).transaction() as db:
         gift_card = await db.fetch_one(
             "SELECT * FROM payment_methods WHERE payment_method_id = ?", (gift_card_id,)
@@ -588,13 +591,6 @@ async def top_up_gift_card(
             )
         if payment_method["status"] != "active":
             raise fail("payment_method_inactive", payment_method_id=payment_method_id)
-        if payment_method["kind"] not in (
-            "credit_card",
-            "paypal",
-        ):
-            raise fail(
-                "invalid_top_up_source", payment_method=payment_method, payment_method_id=payment_method_id
-            )
         amount = round(amount, 2)
         if amount > 500 or gift_card["balance"] + amount > 2000:
             raise fail(
@@ -1027,7 +1023,10 @@ async def cancel_order(
         Field(description="Why the customer cancels."),
     ],
 ) -> CancelOrderResult:
-    """Cancel a pending order. Every unit goes back into stock and everything paid for the order is refunded to the payment method it came from (gift cards get their balance back at once)."""
+    """Cancel a pending order. Every unit goes back into stock and everything paid for the order is refunded to the payment method it came from (gift cards get their balance back at once).
+
+    Policy (this tool does not check it; you must): the order's status must be pending.
+    """
     async with store(ctx).transaction() as db:
         order = await db.fetch_one("SELECT * FROM orders WHERE order_id = ?", (order_id,))
         if order is None:
@@ -1037,8 +1036,6 @@ async def cancel_order(
             raise fail("customer_not_found", key="customer_id", value=customer_id)
         if order["customer_id"] != customer_id:
             raise fail("not_your_order", customer_id=customer_id, order_id=order_id)
-        if order["status"] != "pending":
-            raise fail("order_not_pending", order=order, order_id=order_id)
         lines = await db.fetch_all(
             "SELECT * FROM order_items WHERE order_id = ? ORDER BY order_item_id", (order_id,)
         )
@@ -1090,7 +1087,10 @@ async def modify_order_address(
     customer_id: Annotated[str, Field(description="The customer who placed it.")],
     address_id: Annotated[str, Field(description="The customer's saved address to ship to instead.")],
 ) -> Order:
-    """Ship a pending order to another of the customer's saved addresses."""
+    """Ship a pending order to another of the customer's saved addresses.
+
+    Policy (this tool does not check it; you must): the order's status must be pending.
+    """
     async with store(ctx).transaction() as db:
         order = await db.fetch_one("SELECT * FROM orders WHERE order_id = ?", (order_id,))
         if order is None:
@@ -1103,8 +1103,6 @@ async def modify_order_address(
             raise fail("address_not_found", key="address_id", value=address_id)
         if order["customer_id"] != customer_id:
             raise fail("not_your_order", customer_id=customer_id, order_id=order_id)
-        if order["status"] != "pending":
-            raise fail("order_not_pending", order=order, order_id=order_id)
         if address["customer_id"] != customer_id:
             raise fail("address_not_yours", address_id=address_id, customer_id=customer_id)
         await db.update(
@@ -1133,7 +1131,10 @@ async def modify_order_payment(
         str, Field(description="The customer's payment method to pay with instead.")
     ],
 ) -> ModifyOrderPaymentResult:
-    """Pay a pending order with another of the customer's payment methods: everything paid so far is refunded to where it came from and the order total is charged to the new method."""
+    """Pay a pending order with another of the customer's payment methods: everything paid so far is refunded to where it came from and the order total is charged to the new method.
+
+    Policy (this tool does not check it; you must): the order's status must be pending.
+    """
     async with store(ctx).transaction() as db:
         order = await db.fetch_one("SELECT * FROM orders WHERE order_id = ?", (order_id,))
         if order is None:
@@ -1148,8 +1149,6 @@ async def modify_order_payment(
             raise fail("payment_method_not_found", key="payment_method_id", value=payment_method_id)
         if order["customer_id"] != customer_id:
             raise fail("not_your_order", customer_id=customer_id, order_id=order_id)
-        if order["status"] != "pending":
-            raise fail("order_not_pending", order=order, order_id=order_id)
         if payment_method["customer_id"] != customer_id:
             raise fail(
                 "payment_method_not_yours", customer_id=customer_id, payment_method_id=payment_method_id
@@ -1226,7 +1225,10 @@ async def modify_order_items(
         Field(description="The lines to change; each line at most once.", min_length=1),
     ],
 ) -> ModifyOrderItemsResult:
-    """Swap lines of a pending order to another variant (size or color) of the same product. The new variant needs enough stock for the line's quantity; the old units go back into stock. The price difference is charged to (or refunded on) the order's payment method."""
+    """Swap lines of a pending order to another variant (size or color) of the same product. The new variant needs enough stock for the line's quantity; the old units go back into stock. The price difference is charged to (or refunded on) the order's payment method.
+
+    Policy (this tool does not check it; you must): the order's status must be pending.
+    """
     async with store(ctx).transaction() as db:
         order = await db.fetch_one("SELECT * FROM orders WHERE order_id = ?", (order_id,))
         if order is None:
@@ -1236,8 +1238,6 @@ async def modify_order_items(
             raise fail("customer_not_found", key="customer_id", value=customer_id)
         if order["customer_id"] != customer_id:
             raise fail("not_your_order", customer_id=customer_id, order_id=order_id)
-        if order["status"] != "pending":
-            raise fail("order_not_pending", order=order, order_id=order_id)
         swaps = []
         seen = set()
         need = {}
@@ -1337,7 +1337,10 @@ async def remove_order_item(
     customer_id: Annotated[str, Field(description="The customer who placed it.")],
     order_item_id: Annotated[str, Field(description="The line to remove.")],
 ) -> RemoveOrderItemResult:
-    """Remove one line from a pending order: its units go back into stock and its amount is refunded to the order's payment method. The last line cannot be removed; cancel the order instead."""
+    """Remove one line from a pending order: its units go back into stock and its amount is refunded to the order's payment method. The last line cannot be removed; cancel the order instead.
+
+    Policy (this tool does not check it; you must): the order's status must be pending.
+    """
     async with store(ctx).transaction() as db:
         order = await db.fetch_one("SELECT * FROM orders WHERE order_id = ?", (order_id,))
         if order is None:
@@ -1350,8 +1353,6 @@ async def remove_order_item(
             raise fail("order_item_not_found", key="order_item_id", value=order_item_id)
         if order["customer_id"] != customer_id:
             raise fail("not_your_order", customer_id=customer_id, order_id=order_id)
-        if order["status"] != "pending":
-            raise fail("order_not_pending", order=order, order_id=order_id)
         if order_item["order_id"] != order_id:
             raise fail("item_not_in_order", order_id=order_id, order_item_id=order_item_id)
         count = await db.fetch_one("SELECT COUNT(*) AS n FROM order_items WHERE order_id = ?", (order_id,))
@@ -1391,7 +1392,10 @@ async def mark_order_processed(
     ctx: Context,
     order_id: Annotated[str, Field(description="The pending order.")],
 ) -> Order:
-    """Warehouse step - mark a pending order as processed (packed and handed to the carrier). After this it can no longer be changed or cancelled."""
+    """Warehouse step - mark a pending order as processed (packed and handed to the carrier). After this it can no longer be changed or cancelled.
+
+    Who may ask: operations only; decline a user who asks for it.
+    """
     async with store(ctx).transaction() as db:
         order = await db.fetch_one("SELECT * FROM orders WHERE order_id = ?", (order_id,))
         if order is None:
@@ -1421,7 +1425,10 @@ async def mark_order_delivered(
     ctx: Context,
     order_id: Annotated[str, Field(description="The processed order.")],
 ) -> Order:
-    """Carrier step - mark a processed order as delivered. Starts the 30-day window for returns and exchanges."""
+    """Carrier step - mark a processed order as delivered. Starts the 30-day window for returns and exchanges.
+
+    Who may ask: operations only; decline a user who asks for it.
+    """
     async with store(ctx).transaction() as db:
         order = await db.fetch_one("SELECT * FROM orders WHERE order_id = ?", (order_id,))
         if order is None:
@@ -1456,7 +1463,10 @@ async def request_return(
         Field(description="The order lines to return (order_item_id values from get_order).", min_length=1),
     ],
 ) -> RequestReturnResult:
-    """Ask to return some or all lines of a delivered order, within 30 days of delivery. The order becomes return_requested; the refund is paid to the order's original payment method when the warehouse receives the items (complete_return). Only one return or exchange per order."""
+    """Ask to return some or all lines of a delivered order, within 30 days of delivery. The order becomes return_requested; the refund is paid to the order's original payment method when the warehouse receives the items (complete_return). Only one return or exchange per order.
+
+    Policy (this tool does not check it; you must): the order's status must be delivered.
+    """
     async with store(ctx).transaction() as db:
         order = await db.fetch_one("SELECT * FROM orders WHERE order_id = ?", (order_id,))
         if order is None:
@@ -1466,8 +1476,6 @@ async def request_return(
             raise fail("customer_not_found", key="customer_id", value=customer_id)
         if order["customer_id"] != customer_id:
             raise fail("not_your_order", customer_id=customer_id, order_id=order_id)
-        if order["status"] != "delivered":
-            raise fail("order_not_delivered", order=order, order_id=order_id)
         cutoff = await db.fetch_one("SELECT strftime('%Y-%m-%dT%H:%M:%S', ?, '-30 days') AS t", (db.now,))
         if order["delivered_at"] is None or order["delivered_at"] < cutoff["t"]:
             raise fail("return_window_closed", order_id=order_id, delivered_at=order["delivered_at"])
@@ -1496,7 +1504,10 @@ async def complete_return(
     ctx: Context,
     order_id: Annotated[str, Field(description="The order with a return requested.")],
 ) -> CompleteReturnResult:
-    """Warehouse step - the returned items of an order arrived. The returned lines go back into stock and their amount is refunded to the order's original payment method."""
+    """Warehouse step - the returned items of an order arrived. The returned lines go back into stock and their amount is refunded to the order's original payment method.
+
+    Who may ask: staff only; decline a user who asks for it.
+    """
     async with store(ctx).transaction() as db:
         order = await db.fetch_one("SELECT * FROM orders WHERE order_id = ?", (order_id,))
         if order is None:
@@ -1562,7 +1573,10 @@ async def request_exchange(
         str, Field(description="The customer's payment method to charge or refund the price difference.")
     ],
 ) -> RequestExchangeResult:
-    """Exchange lines of a delivered order (within 30 days of delivery) for another variant (size or color) of the same product that has enough stock. The new units are reserved now; the price difference is charged to (or refunded on) the payment method given. The order becomes exchange_requested until the old items arrive (complete_exchange). Only one return or exchange per order."""
+    """Exchange lines of a delivered order (within 30 days of delivery) for another variant (size or color) of the same product that has enough stock. The new units are reserved now; the price difference is charged to (or refunded on) the payment method given. The order becomes exchange_requested until the old items arrive (complete_exchange). Only one return or exchange per order.
+
+    Policy (this tool does not check it; you must): the order's status must be delivered.
+    """
     async with store(ctx).transaction() as db:
         order = await db.fetch_one("SELECT * FROM orders WHERE order_id = ?", (order_id,))
         if order is None:
@@ -1577,8 +1591,6 @@ async def request_exchange(
             raise fail("payment_method_not_found", key="payment_method_id", value=payment_method_id)
         if order["customer_id"] != customer_id:
             raise fail("not_your_order", customer_id=customer_id, order_id=order_id)
-        if order["status"] != "delivered":
-            raise fail("order_not_delivered", order=order, order_id=order_id)
         if payment_method["customer_id"] != customer_id:
             raise fail(
                 "payment_method_not_yours", customer_id=customer_id, payment_method_id=payment_method_id
@@ -1682,7 +1694,10 @@ async def complete_exchange(
     ctx: Context,
     order_id: Annotated[str, Field(description="The order with an exchange requested.")],
 ) -> Order:
-    """Warehouse step - the items sent back for an exchange arrived. The old variants go back into stock and the exchanged lines are marked exchanged (the new variants ship separately)."""
+    """Warehouse step - the items sent back for an exchange arrived. The old variants go back into stock and the exchanged lines are marked exchanged (the new variants ship separately).
+
+    Who may ask: staff only; decline a user who asks for it.
+    """
     async with store(ctx).transaction() as db:
         order = await db.fetch_one("SELECT * FROM orders WHERE order_id = ?", (order_id,))
         if order is None:
@@ -2034,7 +2049,10 @@ async def escalate_ticket(
     ctx: Context,
     ticket_id: Annotated[str, Field(description="The open ticket.")],
 ) -> SupportTicket:
-    """Escalate an open ticket to a supervisor; its priority becomes urgent."""
+    """Escalate an open ticket to a supervisor; its priority becomes urgent.
+
+    Who may ask: staff only; decline a user who asks for it.
+    """
     async with store(ctx).transaction() as db:
         ticket = await db.fetch_one("SELECT * FROM support_tickets WHERE ticket_id = ?", (ticket_id,))
         if ticket is None:
@@ -2065,7 +2083,10 @@ async def resolve_ticket(
     ticket_id: Annotated[str, Field(description="The ticket.")],
     resolution: Annotated[str, Field(description="What was done for the customer.")],
 ) -> SupportTicket:
-    """Resolve an open or escalated ticket, recording how it was resolved."""
+    """Resolve an open or escalated ticket, recording how it was resolved.
+
+    Who may ask: staff only; decline a user who asks for it.
+    """
     async with store(ctx).transaction() as db:
         ticket = await db.fetch_one("SELECT * FROM support_tickets WHERE ticket_id = ?", (ticket_id,))
         if ticket is None:

@@ -80,7 +80,7 @@ def build_graph(ir: DomainIR) -> nx.MultiDiGraph:
                 graph.add_edge(a.name, b.name, key="data_flow", kind="data_flow", bindings=flow)
                 joined = True
             needs = []
-            for check in b.checks:
+            for check in b.checks + b.policy_checks:  # a state the policy asks for is a dependency too
                 table = ir.table(check.table) if check.table else None
                 if table is None or check.column != table.status_column or check.op not in ("in", "eq"):
                     continue

@@ -147,6 +147,8 @@ class ToolIR:
     limit: int = 50
     body: str = ""
     tests: tuple[Any, ...] = ()  # spec TestCase objects (plain data)
+    policy_checks: tuple[CheckIR, ...] = ()  # rules the policy states and only the agent enforces
+    principals: tuple[str, ...] = ("user",)  # who may ask for the tool
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import textwrap
 
+from generator.compile.describe import describe
 from generator.compile.ir import (
     CheckIR,
     ColumnIR,
@@ -276,12 +277,12 @@ class Lowerer:
                 )
             )
         entities = {ld.entity: ld.table for ld in loads}
-        checks = []
+        checks, policy_checks = [], []
         for req in spec.requires:
             failed = FAILED[req.op].format(a=f"{req.entity}[{req.column!r}]", v=value_expr(req.value))
             message = spec.errors.get(req.error, "")
             names = template_names(message)
-            checks.append(
+            (policy_checks if req.enforced_by == "policy" else checks).append(
                 CheckIR(
                     entity=req.entity,
                     table=entities.get(req.entity, ""),
@@ -349,7 +350,7 @@ class Lowerer:
         return ToolIR(
             name=name,
             kind=spec.kind,
-            description=textwrap.dedent(spec.description).strip(),
+            description=describe(spec),
             table=spec.table,
             params=params,
             loads=tuple(loads),
@@ -378,6 +379,8 @@ class Lowerer:
             limit=spec.limit,
             body=textwrap.dedent(spec.body or "").strip(),
             tests=tuple(spec.tests),
+            policy_checks=tuple(policy_checks),
+            principals=tuple(spec.principals),
         )
 
 

@@ -82,7 +82,7 @@ def plan(build: Build, runtime: Any) -> tuple[list[Case], list[str]]:
         cases += found
         if not any(c.error is None for c in found):
             warnings.append(f"{tool.name}: no success case (add a test case to the spec)")
-        triggered = {c.error for c in found}
+        triggered = {c.error for c in found} | {c.error for c in tool.policy_checks}  # the agent refuses these
         for code in tool.errors:
             if code not in triggered and code != "nothing_to_update":
                 warnings.append(f"{tool.name}: error {code} is never triggered by a case")

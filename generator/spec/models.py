@@ -136,6 +136,11 @@ class Require(Strict):
     op: Op
     value: Any
     error: str
+    enforced_by: Literal["tool", "policy"] = Field(
+        "tool",
+        description="'tool': the tool refuses the call; 'policy': the tool performs it and only the agent, "
+        "following the published policy, may refuse (as real back offices work)",
+    )
 
 
 class Expect(Strict):
@@ -171,9 +176,17 @@ class Returns(Strict):
     fields: dict[str, Param] = Field(default_factory=dict)
 
 
+Principal = Literal["user", "staff", "operations"]
+
+
 class Tool(Strict):
     description: str
     kind: Kind
+    principals: list[Principal] = Field(
+        default_factory=lambda: ["user"],
+        description="who may ask for this tool: 'user' (the actor themself), 'staff', 'operations'; "
+        "an agent serving a user must decline a tool the user may not ask for",
+    )
     table: str | None = None
     params: dict[str, Param] = Field(default_factory=dict)
     returns: Returns | None = None

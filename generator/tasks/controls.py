@@ -60,7 +60,8 @@ class Trials:
     async def negative(self) -> list[Trajectory]:
         draft, gold = self.draft, self.gold
         writes = [i for i, a in enumerate(gold) if not self.ir.tool(a.tool).read_only]
-        controls = [Trajectory(name="do nothing", kind="do_nothing", actions=[])]
+        # when the gold writes nothing (every request declined), doing nothing is the gold itself
+        controls = [Trajectory(name="do nothing", kind="do_nothing", actions=[])] if writes else []
         for i in writes:
             controls.append(Trajectory(name=f"leave out {gold[i].tool}", kind="leave_out",
                                        actions=[a for j, a in enumerate(gold) if j != i]))
@@ -68,7 +69,9 @@ class Trials:
             if d["role"] == "look-alike":
                 swapped = [Action(tool=a.tool, arguments={k: (d["id"] if v == d["of"] else v)
                                                           for k, v in a.arguments.items()}) for a in gold]
-                controls.append(Trajectory(name=f"act on look-alike {d['id']}", kind="look_alike", actions=swapped))
+                if [a for a in swapped if not self.ir.tool(a.tool).read_only] != [gold[i] for i in writes]:
+                    controls.append(Trajectory(name=f"act on look-alike {d['id']}", kind="look_alike",
+                                               actions=swapped))
         if draft.forbidden is not None:
             controls.append(Trajectory(name=f"do the forbidden {draft.forbidden.tool}", kind="forbidden",
                                        actions=[*gold, draft.forbidden]))

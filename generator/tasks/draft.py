@@ -23,6 +23,7 @@ class Goal:
     key: LoadIR
     row: dict[str, Any]
     owner: Any = None
+    refused: str | None = None  # why the agent must decline this request (None: an allowed goal)
 
 
 @dataclass

@@ -22,11 +22,13 @@ from typing import Any
 import anyio
 
 from generator.compile.build import compile_domain
-from generator.compile.ir import LoadIR, TableIR, ToolIR
-from generator.tasks.checks import changed_keys, derive_checks, insert_statement, text
+from generator.compile.ir import LoadIR, ToolIR
+from generator.tasks.checks import changed_keys, derive_checks, text
 from generator.tasks.controls import Trials
+from generator.tasks.distractors import clone
 from generator.tasks.draft import Draft, Dropped, Goal
 from generator.tasks.environment import Environment
+from generator.tasks.refusals import breach, refusable, with_policy
 from generator.tasks.scenario import (
     Action,
     InitialState,
@@ -40,7 +42,8 @@ from generator.tasks.scenario import (
 from generator.tasks.subgraph import expand_subgraph
 from generator.tasks.text import Phrasebook
 
-KINDS = (("action", 0.4), ("multi_goal", 0.25), ("information", 0.15), ("refusal", 0.2))
+# policy refusals: a request the tool would carry out but the policy (or who is asking) forbids
+KINDS = (("action", 0.3), ("multi_goal", 0.22), ("information", 0.13), ("refusal", 0.1), ("policy_refusal", 0.25))
 
 
 @dataclass
@@ -56,8 +59,10 @@ class Expander:
         self.ir = env.ir
         self.seed = seed
         self.text = Phrasebook(env.ir)
-        self.goal_tools = [t for t in self.ir.tools if not t.read_only and self.goal_load(t) is not None]
+        writes = [t for t in self.ir.tools if not t.read_only and self.goal_load(t) is not None]
+        self.goal_tools = [t for t in writes if "user" in t.principals]  # what a user may ask for
         self.refusable = [t for t in self.goal_tools if self.ownership_param(t)]
+        self.declinable = [t for t in writes if refusable(t)]
 
     # --- choosing goals ---
 
@@ -109,7 +114,7 @@ class Expander:
             if any(p.required and p.name not in args for p in tool.params):
                 continue
             tries += 1
-            overrides = self.env.planner.force(tool, args)
+            overrides = self.env.planner.force(with_policy(tool), args)  # gold never breaks the policy
             statements = [Statement(sql=sql, params=[text(v) for v in params])
                           for sql, params in self.env.planner.setup_sql(overrides)]
             if await self.runs(base + statements, Action(tool=tool.name, arguments=args)):
@@ -161,36 +166,19 @@ class Expander:
                 return Action(tool=t.name, arguments={t.key: actor_id})
         return None
 
-    def clone(self, table: TableIR, row: dict[str, Any], serial: int) -> tuple[dict[str, Any], list[Statement]]:
-        """A look-alike copy of a row (and its child rows) under new ids."""
-        if not table.id_prefix:
-            raise Dropped(f"{table.name} has no generated ids to clone")
-        twin = dict(row)
-        twin[table.primary_key] = f"{table.id_prefix}9{serial:04d}"
-        for c in table.columns:
-            if c.unique and c.name != table.primary_key and isinstance(twin[c.name], str):
-                twin[c.name] = f"{twin[c.name].split('@')[0]}.{serial}@{twin[c.name].split('@')[1]}" \
-                    if "@" in twin[c.name] else f"{twin[c.name]}-{serial}"
-        statements = [insert_statement(table, twin)]
-        for child in self.ir.tables:
-            fk = next((c.name for c in child.columns if c.references == (table.name, table.primary_key)), None)
-            if fk is None or child.name == table.name or not child.id_prefix:
-                continue
-            for n, kid in enumerate(self.env.rows(child.name, f"WHERE {fk} = ?", (row[table.primary_key],))):
-                kid = dict(kid, **{fk: twin[table.primary_key], child.primary_key: f"{child.id_prefix}9{serial:02d}{n:02d}"})
-                statements.append(insert_statement(child, kid))
-        return twin, statements
-
     # --- building one candidate ---
 
     async def draft(self, index: int) -> Draft:
         rng = random.Random(f"{self.seed}:{self.ir.name}:{index}")
-        kinds = [k for k, _ in KINDS if k != "refusal" or self.refusable]
+        possible = {"refusal": bool(self.refusable), "policy_refusal": bool(self.declinable)}
+        kinds = [k for k, _ in KINDS if possible.get(k, True)]
         kind = rng.choices(kinds, weights=[w for k, w in KINDS if k in kinds])[0]
         if not self.goal_tools:
             raise Dropped("no goal tools")
-        n_goals = 1 if kind in ("action", "information", "refusal") else rng.choice([2, 2, 3])
+        n_goals = {"multi_goal": rng.choice([2, 2, 3]), "policy_refusal": rng.choice([1, 1, 2])}.get(kind, 1)
         tools = [rng.choice(self.goal_tools) for _ in range(n_goals)]
+        if kind == "policy_refusal":  # the last request is the one to decline; the others are allowed
+            tools[-1] = rng.choice(self.declinable)
         taken: set[Any] = set()
         statements: list[Statement] = []
         goals: list[Goal] = []
@@ -204,6 +192,8 @@ class Expander:
             statements += more
         actor = self.env.rows(self.ir.actor, f"WHERE {self.env.actor.primary_key} = ?", (actor_id,))[0]
         draft = Draft(kind=kind, actor=actor, statements=statements, goals=goals)
+        if kind == "policy_refusal":
+            await self.decline(draft, goals[-1], rng)
         if kind == "refusal":
             tool = rng.choice(self.refusable)
             goal, more = await self.instantiate(tool, rng, actor_id, taken, statements, foreign=True)
@@ -220,7 +210,7 @@ class Expander:
         # a composite UNIQUE (one review per customer and product) makes a faithful twin impossible
         clonable = table.id_prefix and "UNIQUE (" not in table.create_sql
         if clonable and table.name != self.ir.actor and rng.random() < 0.8:
-            twin, more = self.clone(table, target.row, 1 + index % 9000)
+            twin, more = clone(self.env, table, target.row, 1 + index % 9000)
             draft.statements += more
             draft.guards.append((table.name, twin[table.primary_key]))
             draft.distractors.append({"role": "look-alike", "table": table.name, "id": twin[table.primary_key],
@@ -230,14 +220,29 @@ class Expander:
             draft.actions.append(get)
         for goal in draft.goals:
             found = self.lookup(goal, rng, actor_id)
-            if found is not None and rng.random() < 0.8 and found not in draft.actions:
+            # a request to decline is declined after looking at the facts, so its lookup is always there
+            if found is not None and (rng.random() < 0.8 or goal.refused) and found not in draft.actions:
                 draft.actions.append(found)
-            draft.actions.append(Action(tool=goal.tool.name, arguments=goal.args))
+            if goal.refused is None:
+                draft.actions.append(Action(tool=goal.tool.name, arguments=goal.args))
         if kind == "information":
             draft.info.append(self.question(draft.goals[0], rng))
         if len(draft.actions) < 2 and get is not None and get not in draft.actions:
             draft.actions.insert(0, get)
         return draft
+
+    async def decline(self, draft: Draft, goal: Goal, rng: random.Random) -> None:
+        """Make the goal a request the agent must decline: break one of its policy rules in the
+        initial state (or rely on who may ask), and keep the call, which still succeeds, as the
+        forbidden action."""
+        found = breach(self.env.planner, goal, rng)
+        if found is None:
+            raise Dropped(f"no policy rule of {goal.tool.name} can be broken")
+        goal.refused, more = found
+        draft.statements += more
+        draft.forbidden = Action(tool=goal.tool.name, arguments=goal.args)
+        if not await self.runs(draft.statements, draft.forbidden):
+            raise Dropped(f"{goal.tool.name} itself refuses the request the policy forbids")
 
     def question(self, goal: Goal, rng: random.Random) -> tuple[str, str, Any]:
         """Something the user asks about the goal's entity: (table, column, key); the answer is
@@ -283,7 +288,9 @@ class Expander:
         for action, result in zip(draft.actions, results, strict=True):
             if result.is_error:
                 raise Dropped(f"gold call {action.tool} rejected after the goals were combined")
-        if not changed_keys(self.ir, initial, after, {t for a in draft.actions for t in self.ir.tool(a.tool).writes}):
+        refused = [g for g in draft.goals if g.refused]
+        if not refused and not changed_keys(self.ir, initial, after,
+                                            {t for a in draft.actions for t in self.ir.tool(a.tool).writes}):
             raise Dropped("gold changes nothing")
         checks = derive_checks(self.ir, draft, after, image)
         probe = Scenario.model_construct(checks=checks)
@@ -319,6 +326,7 @@ class Expander:
             checks=checks,
             validation=Validation(negative_controls=controls, valid_alternatives=alternatives),
             metadata=Metadata(kind=draft.kind, chain=chain, subgraph=subgraph, distractors=draft.distractors,
+                              declined=[{"tool": g.tool.name, "reason": g.refused} for g in refused],
                               difficulty=difficulty, goals=[g.tool.name for g in draft.goals]),
         )
 
@@ -368,6 +376,9 @@ def summarize(scenarios: list[Scenario]) -> dict[str, Any]:
         "controls_caught": dict(sorted(Counter(t.kind for s in scenarios for t in s.validation.negative_controls).items())),
         "alternatives_passed": dict(sorted(
             Counter(t.kind for s in scenarios for t in s.validation.valid_alternatives).items())),
+        "policy_refusals": sum(1 for s in scenarios if s.metadata.declined),
+        "policy_refusal_share": round(sum(1 for s in scenarios if s.metadata.declined) / max(1, len(scenarios)), 3),
+        "mixed_requests": sum(1 for s in scenarios if s.metadata.declined and s.metadata.goals[:-1]),
         "with_extra_write_controls": sum(1 for s in scenarios if any(
             t.kind.startswith("extra_write") for t in s.validation.negative_controls)),
     }

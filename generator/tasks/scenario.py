@@ -103,12 +103,15 @@ class Validation(Model):
 
 
 class Metadata(Model):
-    kind: Literal["action", "multi_goal", "information", "refusal"]
+    kind: Literal["action", "multi_goal", "information", "refusal", "policy_refusal"]
     chain: list[str] = Field(description="tools of the seed chain(s), in order")
     subgraph: dict[str, Any] = Field(default_factory=dict, description="expanded TDG subgraph: nodes and edges")
     distractors: list[dict[str, Any]] = Field(default_factory=list)
     difficulty: Literal["easy", "medium", "hard"]
     goals: list[str] = Field(default_factory=list)
+    declined: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="requests the agent must decline although the tool would do them: tool and reason")
 
 
 class Scenario(Model):

@@ -93,7 +93,7 @@ class Phrasebook:
         for table, column, _ in draft.info:
             goal = draft.goals[0]
             parts.append(f"Also, what is the {words(column)} of {words(singular(table))} {goal.args[goal.key.param]}?")
-        if draft.forbidden is not None:
+        if draft.kind == "refusal":
             d = next(d for d in draft.distractors if d["role"] == "forbidden")
             other = self.name_of(d["owner"]) if d.get("owner") else "a friend"
             tool = self.ir.tool(draft.forbidden.tool)

@@ -40,6 +40,11 @@ async def test_episode_api_lifecycle(served, scenario):
         untouched = (await http.post(f"/episodes/{second}/verify")).json()
         assert played["reward"] == 1.0 and untouched["reward"] < 1.0
         assert {c["id"] for c in played["checks"]} == {c["id"] for c in scenario["checks"]}
+        for body, status in ((b"not json", 400), (b"[1, 2]", 400), (b'{"transcript": 42}', 400),
+                             (b'{"transcript": "' + b"x" * (1 << 20) + b'x"}', 413)):
+            bad = await http.post(f"/episodes/{first}/verify", content=body)
+            assert bad.status_code == status and bad.json()["error"], body[:20]
+        assert (await http.post(f"/episodes/{first}/verify", json={})).json()["reward"] == 1.0  # checks wrote nothing
         state = await http.get(f"/episodes/{first}/state")
         assert state.content.startswith(b"SQLite format 3")
         for episode in (first, second):

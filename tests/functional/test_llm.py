@@ -13,7 +13,9 @@ from generator.llm import CacheMiss, OpenAIChat, request_key
 from tests.fake_openai import FakeOpenAI, body_key, tool_call
 from tests.functional.harness.test_eval import lines, run
 
-SCENARIO = scenarios_of("retail")[3]  # retail-0-0003: close a ticket, then tell its category (an answer check)
+# the first retail task that changes the state and asks a question (an answer check)
+SCENARIO = next(s for s in scenarios_of("retail") if s["metadata"]["kind"] == "information")
+ME = SCENARIO["user"]["profile"]["customer_id"]
 
 
 @pytest.fixture
@@ -34,8 +36,8 @@ def gold_model(scenario: dict, ask: str | None = None):
         if done < len(scenario["gold_actions"]):
             action = scenario["gold_actions"][done]
             return {"tool_calls": [tool_call(f"call_{done}", action["tool"], action["arguments"])]}
-        values = [str(v) for c in scenario["checks"] if c["kind"] == "answer" for r in c["expect"] for v in r]
-        return {"content": "Done. The category is " + " ".join(values) + "."}
+        said = [" ".join(group[0] for group in c["accept"]) for c in scenario["checks"] if c["kind"] == "answer"]
+        return {"content": "Done. " + " ".join(f"You asked about it: {text}." for text in said)}
 
     return script
 
@@ -52,7 +54,7 @@ def test_llm_agent_with_scripted_user_reaches_reward_one(tmp_path, one):
     assert sorted({r["seed"] for r in fake.requests}) == [0, 1]  # one seed per trial
     messages = rows[0]["messages"]
     assert [m["role"] for m in messages[:6]] == ["system", "user", "assistant", "user", "assistant", "tool"]
-    assert "customer_id: C00084" in messages[3]["content"]  # the scripted user answers from known_info
+    assert f"customer_id: {ME}" in messages[3]["content"]  # the scripted user answers from known_info
     calls = len(fake.requests) // 2
     assert rows[0]["turns"] == calls and rows[0]["usage"]["agent"] == {"prompt_tokens": 100 * calls,
                                                                        "completion_tokens": 20 * calls, "calls": calls}
@@ -84,16 +86,16 @@ def test_tool_errors_come_back_as_text_and_max_turns_ends_the_episode(tmp_path, 
 
 def test_llm_user_sees_swapped_roles_and_ends_with_the_stop_token(tmp_path, one):
     agent = gold_model(SCENARIO, ask="What is your customer id?")
-    replies = iter(["It's C00084.", STOP])
+    replies = iter([f"It's {ME}.", STOP])
     with FakeOpenAI(lambda body: agent(body) if body["model"] == "agent" else {"content": next(replies)}) as fake:
         assert run(one, "--agent", "openai:agent", "--user", "llm:user", "--base-url", fake.url,
                    "--out", str(tmp_path / "r")) == 0
     row = lines(tmp_path / "r")[0]
     assert row["reward"] == 1.0 and row["usage"]["user"]["calls"] == 2 and row["ending"] == "done"
-    assert STOP not in json.dumps(row["messages"]) and row["messages"][3]["content"] == "It's C00084."
+    assert STOP not in json.dumps(row["messages"]) and row["messages"][3]["content"] == f"It's {ME}."
     seen = [r["messages"] for r in fake.requests if r["model"] == "user"]
     system = seen[0][0]["content"]
-    assert SCENARIO["user"]["instruction"] in system and "customer_id: C00084" in system and STOP in system
+    assert SCENARIO["user"]["instruction"] in system and f"customer_id: {ME}" in system and STOP in system
     assert [m["role"] for m in seen[0][1:]] == ["assistant", "user"]  # the user's own turns are its assistant turns
     assert seen[0][2]["content"] == "What is your customer id?" and "tools" not in fake.requests[-1]
 

@@ -9,6 +9,8 @@ import pytest
 
 from generator.cli import err, out, parser
 from generator.harness.evaluate import pass_at_k, pass_hat_k, run_eval, summarize
+from generator.tasks.scenario import load_scenarios
+from tests.support import ROOT
 
 DOMAINS = ["airline", "retail", "healthcare"]
 
@@ -46,7 +48,7 @@ def test_pass_hat_k_and_pass_at_k_on_a_hand_example():
     assert summary["overall"]["usage"]["agent_prompt_tokens"] == 140
 
 
-def test_oracle_scores_one_and_noop_zero_on_20_scenarios_per_domain(tmp_path, capsys):
+def test_oracle_scores_one_and_noop_zero_where_the_gold_writes_on_20_scenarios_per_domain(tmp_path, capsys):
     oracle, noop = tmp_path / "oracle", tmp_path / "noop"
     assert run(*DOMAINS, "--agent", "oracle", "--limit", "20", "--concurrency", "8", "--out", str(oracle)) == 0
     summary = json.loads((oracle / "summary.json").read_text())
@@ -68,8 +70,11 @@ def test_oracle_scores_one_and_noop_zero_on_20_scenarios_per_domain(tmp_path, ca
 
     assert run(*DOMAINS, "--agent", "noop", "--limit", "20", "--out", str(noop)) == 0
     summary = json.loads((noop / "summary.json").read_text())
-    assert summary["overall"]["reward_mean"] == 0.0 and summary["overall"]["pass@k"] == {"1": 0.0}
-    assert all(r["reward"] == 0.0 for r in lines(noop)) and summary["overall"]["check_failures"]
+    assert summary["overall"]["reward_mean"] < 0.25 and summary["overall"]["check_failures"]
+    scenarios = {s.id: s for d in DOMAINS for s in load_scenarios(ROOT / "tasks" / d / "scenarios.jsonl")}
+    for r in lines(noop):  # doing nothing is right only where every request must be declined
+        writes = any(c.kind == "do_nothing" for c in scenarios[r["scenario_id"]].validation.negative_controls)
+        assert r["reward"] == (0.0 if writes else 1.0), r["scenario_id"]
 
 
 def test_output_does_not_depend_on_concurrency(tmp_path):

@@ -21,11 +21,12 @@ def result():
 def test_expander_keeps_the_requested_count_with_mixed_kinds(result):
     assert len(result.scenarios) == 24
     kinds = {s.metadata.kind for s in result.scenarios}
-    assert {"action", "multi_goal", "refusal"} <= kinds
+    assert {"action", "multi_goal", "refusal", "policy_refusal"} <= kinds
     for s in result.scenarios:
-        assert 2 <= len(s.gold_actions) <= 8
+        assert 1 <= len(s.gold_actions) <= 8
         assert s.checks and all(c.kind in ("sql", "answer") for c in s.checks)
-        assert any(c.name == "do nothing" for c in s.validation.negative_controls)
+        writes = [a for a in s.gold_actions if a.tool in ("place_order", "update_email", "cancel_order")]
+        assert any(c.kind == "do_nothing" for c in s.validation.negative_controls) == bool(writes)
 
 
 def test_same_seed_gives_byte_identical_scenarios(result):
@@ -129,3 +130,41 @@ def test_verify_fails_when_a_check_is_wrong(tmp_path, capsys):
     path.write_text(dump(broken))
     assert main(["verify", str(path), "--package", "probe_tiny"]) == 1
     assert "gold fails checks c01" in capsys.readouterr().out
+
+
+def test_staff_only_tools_are_never_a_users_goal_and_become_requests_to_decline(result):
+    assert not any(a.tool == "ship_order" for s in result.scenarios for a in s.gold_actions)
+    for s in result.scenarios:
+        for declined in s.metadata.declined:
+            assert declined["tool"] not in [a.tool for a in s.gold_actions]
+            forbidden = [c for c in s.validation.negative_controls if c.kind == "forbidden"]
+            assert forbidden and forbidden[0].actions[-1].tool == declined["tool"]
+
+
+async def test_policy_refusals_are_requests_the_tool_would_carry_out(result, tmp_path):
+    """The forbidden call succeeds on the server (only the agent stands in between) and fails the checks."""
+    _, server_mod, runtime = build_package(TINY, tmp_path / "pkg")
+    refusals = [s for s in result.scenarios if any(d["reason"].startswith("policy:") for d in s.metadata.declined)]
+    assert refusals
+    for s in refusals:
+        initial = runtime.scenario_image(s.model_dump(mode="json"))
+        path = tmp_path / f"{s.id}.db"
+        runtime.create_file(path, initial)
+        forbidden = next(c for c in s.validation.negative_controls if c.kind == "forbidden")
+        async with Client(server_mod.build_server(path)) as client:
+            results = [await client.call_tool(a.tool, a.arguments) for a in forbidden.actions]
+        assert not any(r.is_error for r in results), s.id
+        conn = sqlite3.connect(path)
+        assert not all(r["passed"] for r in sql_results(run_checks(conn, initial, s), s))
+
+
+async def test_allowed_goals_never_break_the_policy(result, tmp_path):
+    """Every gold cancel_order acts on a pending order: the expander makes policy rules hold for allowed goals."""
+    _, _, runtime = build_package(TINY, tmp_path / "pkg")
+    for s in result.scenarios:
+        conn = runtime.memory_copy(runtime.scenario_image(s.model_dump(mode="json")))
+        for action in s.gold_actions:
+            if action.tool == "cancel_order":
+                status = conn.execute("SELECT status FROM orders WHERE order_id = ?",
+                                      (action.arguments["order_id"],)).fetchone()[0]
+                assert status == "pending", s.id

@@ -180,7 +180,10 @@ async def ship_order(
     ctx: Context,
     order_id: Annotated[str, Field(description="The order to ship.")],
 ) -> Order:
-    """Mark a pending order as shipped."""
+    """Mark a pending order as shipped.
+
+    Who may ask: staff only; decline a user who asks for it.
+    """
     async with store(ctx).transaction() as db:
         order = await db.fetch_one("SELECT * FROM orders WHERE order_id = ?", (order_id,))
         if order is None:
@@ -210,7 +213,10 @@ async def cancel_order(
     order_id: Annotated[str, Field(description="The order to cancel.")],
     customer_id: Annotated[str, Field(description="The customer who placed it.")],
 ) -> Order:
-    """Cancel a pending order and refund its amount as store credit."""
+    """Cancel a pending order and refund its amount as store credit.
+
+    Policy (this tool does not check it; you must): the order's status must be one of pending.
+    """
     async with store(ctx).transaction() as db:
         order = await db.fetch_one("SELECT * FROM orders WHERE order_id = ?", (order_id,))
         if order is None:
@@ -220,8 +226,6 @@ async def cancel_order(
             raise fail("customer_not_found", key="customer_id", value=customer_id)
         if order["customer_id"] != customer_id:
             raise fail("not_your_order", order_id=order_id)
-        if order["status"] not in ("pending",):
-            raise fail("not_cancellable", order=order, order_id=order_id)
         await db.update("orders", "order_id", order_id, {"status": "cancelled"})
         await db.update(
             "customers", "customer_id", customer_id, {"balance": customer["balance"] + order["amount"]}

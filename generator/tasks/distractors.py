@@ -1,0 +1,36 @@
+"""Look-alike distractors: a twin of a goal's row (and its child rows) under new ids.
+
+The twin has the same owner and the same facts, so only the id tells them apart; acting on
+it is a negative control.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator.compile.ir import TableIR
+from generator.tasks.checks import insert_statement
+from generator.tasks.draft import Dropped
+from generator.tasks.environment import Environment
+from generator.tasks.scenario import Statement
+
+
+def clone(env: Environment, table: TableIR, row: dict[str, Any], serial: int) -> tuple[dict[str, Any], list[Statement]]:
+    """A look-alike copy of a row (and its child rows) under new ids."""
+    if not table.id_prefix:
+        raise Dropped(f"{table.name} has no generated ids to clone")
+    twin = dict(row)
+    twin[table.primary_key] = f"{table.id_prefix}9{serial:04d}"
+    for c in table.columns:
+        if c.unique and c.name != table.primary_key and isinstance(twin[c.name], str):
+            twin[c.name] = f"{twin[c.name].split('@')[0]}.{serial}@{twin[c.name].split('@')[1]}" \
+                if "@" in twin[c.name] else f"{twin[c.name]}-{serial}"
+    statements = [insert_statement(table, twin)]
+    for child in env.ir.tables:
+        fk = next((c.name for c in child.columns if c.references == (table.name, table.primary_key)), None)
+        if fk is None or child.name == table.name or not child.id_prefix:
+            continue
+        for n, kid in enumerate(env.rows(child.name, f"WHERE {fk} = ?", (row[table.primary_key],))):
+            kid = dict(kid, **{fk: twin[table.primary_key], child.primary_key: f"{child.id_prefix}9{serial:02d}{n:02d}"})
+            statements.append(insert_statement(child, kid))
+    return twin, statements
