@@ -15,7 +15,8 @@ JSON with sorted keys.
   our SQL, so the initial state goes under `initial_state.x_scaleenv_sql` and the SQL checks
   under `x_scaleenv_checks`; tau2's pydantic models ignore unknown keys.
 - `sft` (TRL SFT / ART): rows `{"messages", "tools"}` from trajectories with reward >= 1.0
-  only (failed episodes are dropped), tool-call arguments as JSON strings as OpenAI emits them.
+  only (failed episodes are dropped), tool-call arguments as objects (TRL's chat templates
+  `tojson` them; strings would be double-encoded) and tool results named after their tool.
 """
 
 from __future__ import annotations
@@ -196,21 +197,38 @@ def load_trajectories(paths: list[str]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (str(r.get("domain", "")), str(r.get("scenario_id", "")), r.get("trial", 0)))
 
 
-def sft_message(m: dict[str, Any]) -> dict[str, Any]:
-    """A chat message as OpenAI sends it: no null fields but `content`, arguments as JSON text."""
-    m = {k: v for k, v in m.items() if v is not None or k == "content"}
-    if m.get("tool_calls"):
-        m["tool_calls"] = [
-            {**call, "function": {**call["function"], "arguments": call["function"]["arguments"]
-                                  if isinstance(call["function"]["arguments"], str)
-                                  else _json(call["function"]["arguments"])}}
-            for call in m["tool_calls"]]
-    return m
+def sft_arguments(arguments: Any) -> Any:
+    """Tool-call arguments as an object: chat templates (qwen2.5, llama3.1) `tojson` them, so a
+    JSON string would come out double-encoded."""
+    if isinstance(arguments, str):
+        try:
+            return json.loads(arguments)
+        except json.JSONDecodeError:
+            return arguments  # not JSON: the model's own text, kept as it was sent
+    return arguments
+
+
+def sft_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Chat messages for SFT: no null fields but `content`, arguments as objects, and each tool
+    result named after the tool whose call it answers."""
+    names: dict[str, str] = {}
+    out = []
+    for m in messages:
+        m = {k: v for k, v in m.items() if v is not None or k == "content"}
+        if m.get("tool_calls"):
+            m["tool_calls"] = [{**call, "function": {**call["function"],
+                                                     "arguments": sft_arguments(call["function"]["arguments"])}}
+                               for call in m["tool_calls"]]
+            names |= {call["id"]: call["function"]["name"] for call in m["tool_calls"] if call.get("id")}
+        if m.get("role") == "tool" and m.get("tool_call_id") in names:
+            m["name"] = names[m["tool_call_id"]]
+        out.append(m)
+    return out
 
 
 def sft_rows(trajectories: list[dict[str, Any]], min_reward: float = SFT_MIN_REWARD) -> list[dict[str, Any]]:
     """TRL/ART rows `{"messages", "tools"}` from episodes whose reward is at least `min_reward`."""
-    return [{"messages": [sft_message(m) for m in t["messages"]], "tools": t.get("tools") or []}
+    return [{"messages": sft_messages(t["messages"]), "tools": t.get("tools") or []}
             for t in trajectories if isinstance(t["reward"], int | float) and t["reward"] >= min_reward]
 
 

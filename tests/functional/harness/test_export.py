@@ -135,7 +135,8 @@ def test_sft_keeps_successful_trajectories(tmp_path):
     raw = [json.loads(line) for line in out.read_text().splitlines()]
     assert all(set(r) == {"messages", "tools"} for r in raw) and raw[0]["tools"] == tools
     call = raw[0]["messages"][2]["tool_calls"][0]
-    assert call["function"]["arguments"] == '{"patient_id": "P00001"}'
+    assert call["function"]["arguments"] == {"patient_id": "P00001"}  # an object, as TRL's templates expect
+    assert raw[0]["messages"][3]["name"] == call["function"]["name"]  # the tool result names its tool
     assert "tool_calls" not in raw[0]["messages"][4] and raw[0]["messages"][2]["content"] is None
     rows = load_jsonl(out, tmp_path)
     assert rows.num_rows == 2 and [m["role"] for m in rows[0]["messages"]] == [
@@ -168,3 +169,46 @@ def test_bad_inputs_are_clear_errors(tmp_path):
     bad.write_text('{"id": "x"}\n')
     code, said = export("tau2", [bad], tmp_path / "z.json")
     assert code == 2 and "not a valid scenario file" in said
+
+
+def trl_template(name: str) -> str:
+    """One of TRL's bundled chat templates, read from the installed package without importing it
+    (importing trl needs torch); the test skips where trl is not installed."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("trl")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("trl is not installed (CI installs its wheel without dependencies)")
+    return (Path(spec.submodule_search_locations[0]) / "chat_templates" / f"{name}.jinja").read_text()
+
+
+def render(template: str, row: dict) -> str:
+    """Render a chat template the way transformers does (sandboxed jinja2, tojson keeps non-ASCII)."""
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    def raise_exception(message: str) -> None:
+        raise ValueError(message)
+
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+    env.filters["tojson"] = lambda value, indent=None: json.dumps(value, ensure_ascii=False, indent=indent)
+    env.globals["raise_exception"] = raise_exception
+    return env.from_string(template).render(messages=row["messages"], tools=row["tools"], add_generation_prompt=False)
+
+
+@pytest.mark.parametrize("name", ["qwen2_5", "llama3_1"])
+def test_sft_rows_render_through_trls_templates_without_double_encoded_arguments(name, tmp_path):
+    tools = server_surface("healthcare")[1]
+    runs = tmp_path / "trajectories.jsonl"
+    runs.write_text(json.dumps(episode("healthcare-0-0002", 0, 1.0, tools)) + "\n")
+    export("sft", [runs], tmp_path / "sft.jsonl")
+    row = json.loads((tmp_path / "sft.jsonl").read_text())
+    text = render(trl_template(name), row)
+    wanted = [c["function"]["arguments"] for m in row["messages"] for c in m.get("tool_calls") or []]
+    if name == "qwen2_5":
+        turns = [t.split("<|im_end|>")[0] for t in text.split("<|im_start|>assistant")[1:]]
+        calls = [json.loads(block.split("</tool_call>")[0]) for t in turns for block in t.split("<tool_call>\n")[1:]]
+        got = [c["arguments"] for c in calls]
+    else:  # llama3.1 writes {"name": ..., "parameters": {...}} as the assistant turn
+        turns = [t.split("<|eot_id|>")[0] for t in text.split("<|start_header_id|>assistant<|end_header_id|>\n\n")[1:]]
+        got = [json.loads(t)["parameters"] for t in turns if t.startswith('{"name"')]
+    assert got == wanted and all(isinstance(a, dict) for a in got), text[-600:]
