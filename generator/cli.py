@@ -184,7 +184,8 @@ def summary_markdown(summary: dict) -> str:
     ]
     for key in ("kinds", "difficulty", "chain_lengths", "with_distractors", "tools_covered", "checks_per_scenario",
                 "negative_controls", "controls_caught", "alternatives_passed", "with_extra_write_controls",
-                "policy_refusals", "policy_refusal_share", "mixed_requests", "dropped"):
+                "policy_refusals", "policy_refusal_share", "mixed_requests", "instructions_naming_a_tool",
+                "near_duplicate_instructions", "top_caller_share", "dropped"):
         value = summary[key]
         text = ", ".join(f"{k}: {v}" for k, v in value.items()) if isinstance(value, dict) else str(value)
         lines.append(f"| {key.replace('_', ' ')} | {text or '-'} |")

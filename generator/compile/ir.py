@@ -149,6 +149,8 @@ class ToolIR:
     tests: tuple[Any, ...] = ()  # spec TestCase objects (plain data)
     policy_checks: tuple[CheckIR, ...] = ()  # rules the policy states and only the agent enforces
     principals: tuple[str, ...] = ("user",)  # who may ask for the tool
+    asks: tuple[str, ...] = ()  # the user's own phrasings of a request for this tool
+    reasons: tuple[str, ...] = ()  # why a user asks, for {reason}
 
 
 @dataclass(frozen=True)

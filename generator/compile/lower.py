@@ -381,6 +381,8 @@ class Lowerer:
             tests=tuple(spec.tests),
             policy_checks=tuple(policy_checks),
             principals=tuple(spec.principals),
+            asks=tuple(spec.asks),
+            reasons=tuple(spec.reasons),
         )
 
 

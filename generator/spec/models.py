@@ -182,6 +182,13 @@ Principal = Literal["user", "staff", "operations"]
 class Tool(Strict):
     description: str
     kind: Kind
+    asks: list[str] = Field(
+        default_factory=list,
+        description="how a user asks for this in their own words, one alternative per item, e.g. "
+        "\"I need to cancel my order {order_id}; {reason}.\" {param} is that argument's value (in words for enum "
+        "values, as a list for list arguments), {reason} one of `reasons`; never name the tool or a parameter",
+    )
+    reasons: list[str] = Field(default_factory=list, description="why a user asks, for {reason} in `asks`")
     principals: list[Principal] = Field(
         default_factory=lambda: ["user"],
         description="who may ask for this tool: 'user' (the actor themself), 'staff', 'operations'; "

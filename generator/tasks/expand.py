@@ -40,7 +40,7 @@ from generator.tasks.scenario import (
     sql_checks_pass,
 )
 from generator.tasks.subgraph import expand_subgraph
-from generator.tasks.text import Phrasebook
+from generator.tasks.text import Phrasebook, text_quality
 
 # policy refusals: a request the tool would carry out but the policy (or who is asking) forbids
 KINDS = (("action", 0.3), ("multi_goal", 0.22), ("information", 0.13), ("refusal", 0.1), ("policy_refusal", 0.25))
@@ -379,6 +379,7 @@ def summarize(scenarios: list[Scenario]) -> dict[str, Any]:
         "policy_refusals": sum(1 for s in scenarios if s.metadata.declined),
         "policy_refusal_share": round(sum(1 for s in scenarios if s.metadata.declined) / max(1, len(scenarios)), 3),
         "mixed_requests": sum(1 for s in scenarios if s.metadata.declined and s.metadata.goals[:-1]),
+        **text_quality(scenarios),
         "with_extra_write_controls": sum(1 for s in scenarios if any(
             t.kind.startswith("extra_write") for t in s.validation.negative_controls)),
     }

@@ -7,15 +7,17 @@ the user's own row or the goal entities, so the instruction is grounded by const
 
 from __future__ import annotations
 
+import json
 import random
 import re
+from collections import Counter
 from typing import Any
 
 from generator.compile.ir import DomainIR, ToolIR
 from generator.compile.names import singular
 from generator.tasks.answers import accepted
 from generator.tasks.draft import Draft
-from generator.tasks.scenario import User
+from generator.tasks.scenario import Scenario, User
 
 OPENERS = ["Hi!", "Hello.", "Hey there.", "Good afternoon.", "Hi there!", ""]
 INTROS = [
@@ -38,6 +40,18 @@ def phrase(tool: ToolIR) -> str:
 
 def words(name: str) -> str:
     return name.replace("_", " ")
+
+
+def spoken(value: Any) -> str:
+    """An argument value as a person says it: enum-like words without underscores, lists joined."""
+    if isinstance(value, list):
+        return "; ".join(spoken(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(spoken(v) for v in value.values())
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    text = str(value)
+    return words(text) if re.fullmatch(r"[a-z]+(_[a-z]+)+", text) else text
 
 
 class Phrasebook:
@@ -68,12 +82,21 @@ class Phrasebook:
         return f" ({'; '.join(parts)})" if parts else ""
 
     def request(self, tool: ToolIR, args: dict[str, Any], key: str, rng: random.Random) -> str:
+        if tool.asks:
+            return self.in_own_words(tool, args, rng)
         asked = phrase(tool)
         table = next((ld.table for ld in tool.loads if ld.param == key), None)
         if key in args and table and table != self.ir.actor:
             thing = words(singular(table))
             asked += f" {args[key]}" if asked.endswith(thing) else f" for {thing} {args[key]}"
         return rng.choice(FRAMES).format(phrase=asked) + self.details(tool, args, {key}) + "."
+
+    def in_own_words(self, tool: ToolIR, args: dict[str, Any], rng: random.Random) -> str:
+        """The request as the spec's `asks` word it: argument values filled in, no tool or parameter name."""
+        values = {p.name: spoken(args[p.name]) for p in tool.params if p.name in args}
+        reason = rng.choice(tool.reasons) if tool.reasons else ""
+        text = rng.choice(tool.asks).format_map({**values, "reason": reason})
+        return text[0].upper() + text[1:]
 
     def user(self, draft: Draft, rng: random.Random) -> User:
         actor = self.ir.table(self.ir.actor)
@@ -102,7 +125,10 @@ class Phrasebook:
             asked = phrase(tool)
             asked += f" {draft.forbidden.arguments[key]}" if asked.endswith(thing) else \
                 f" for {thing} {draft.forbidden.arguments[key]}"
-            parts.append(f"My friend {other} asked me to handle one for them too: {asked}.")
+            if tool.asks:  # passed on in the friend's own words
+                parts.append(f'My friend {other} asked me to pass this on too: "{self.in_own_words(tool, draft.forbidden.arguments, rng)}"')
+            else:
+                parts.append(f"My friend {other} asked me to handle one for them too: {asked}.")
         parts.append(rng.choice(CLOSINGS))
         instruction = " ".join(p for p in parts if p)
         asked = {c for t, c, _ in draft.info if t == actor.name}
@@ -133,3 +159,25 @@ class Phrasebook:
 def ungrounded(text: str, values: set[str]) -> list[str]:
     """Id-like tokens in `text` that are not among the known values (should be none)."""
     return sorted({m for m in ID_LIKE.findall(text) if m not in values})
+
+
+def text_quality(scenarios: list[Scenario]) -> dict[str, Any]:
+    """How the instructions read: tool names in them, near-duplicate templates, caller spread."""
+    n = max(1, len(scenarios))
+    tools = {t for s in scenarios for t in [*s.metadata.goals, *(a.tool for a in s.gold_actions)]}
+    naming = re.compile(r"\b(" + "|".join(sorted({re.escape(t) for t in tools} | {re.escape(words(t)) for t in tools},
+                                                   key=len, reverse=True)) + r")\b", re.IGNORECASE) if tools else None
+
+    def masked(s: Scenario) -> str:
+        text = s.user.instruction.replace(str(s.user.profile.get("name", "")), "NAME")
+        return re.sub(r"\d+(\.\d+)?", "N", ID_LIKE.sub("ID", text))
+
+    shapes = Counter(masked(s) for s in scenarios)
+    callers = Counter(json.dumps(sorted((k, str(v)) for k, v in s.user.profile.items() if k.endswith("_id")))
+                      for s in scenarios)
+    return {
+        "instructions_naming_a_tool": round(sum(1 for s in scenarios if naming and naming.search(s.user.instruction))
+                                            / n, 3),
+        "near_duplicate_instructions": round(sum(c for c in shapes.values() if c > 1) / n, 3),
+        "top_caller_share": round(max(callers.values(), default=0) / n, 3),
+    }

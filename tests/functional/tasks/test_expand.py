@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 import pytest
@@ -168,3 +169,14 @@ async def test_allowed_goals_never_break_the_policy(result, tmp_path):
                 status = conn.execute("SELECT status FROM orders WHERE order_id = ?",
                                       (action.arguments["order_id"],)).fetchone()[0]
                 assert status == "pending", s.id
+
+
+def test_requests_for_tools_with_asks_are_in_the_users_words(result):
+    """The spec's `asks` phrasings fill in the values and never name the tool or a parameter."""
+    worded = {"place_order", "update_email", "cancel_order"}
+    checked = [s for s in result.scenarios if set(s.metadata.goals) <= worded]
+    assert checked
+    for s in checked:
+        text = s.user.instruction.lower()
+        assert not any(t in text or t.replace("_", " ") in text for t in worded), text
+        assert "order_id" not in text and not re.search(r"\(\w[\w ]*: ", text), text  # no "(param: value)" lists

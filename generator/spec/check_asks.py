@@ -1,0 +1,45 @@
+"""Checks of how users ask for a tool (`asks`, `reasons`): placeholders that fill, a request
+that carries what the tool needs, and no tool or parameter name in the user's words.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+
+from generator.spec.check_core import CheckerCore, suggest
+from generator.spec.models import Tool
+
+
+class AskChecks(CheckerCore):
+    def asks(self) -> None:
+        for name, tool in self.spec.tools.items():
+            for i, text in enumerate(tool.asks):
+                self.ask(("tools", name, "asks", i), name, tool, text)
+            if tool.reasons and not any("{reason}" in text for text in tool.asks):
+                self.warn(("tools", name, "reasons"), "reasons are never used: no `asks` item has {reason}",
+                          "add {reason} to the phrasings that should say why")
+
+    def ask(self, at: tuple, name: str, tool: Tool, text: str) -> None:
+        try:
+            fields = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
+        except ValueError as exc:
+            self.error(at, f"cannot fill this phrasing: {exc}", "write placeholders as {param}; double {{ }} for braces")
+            return
+        names = set(tool.params) | {"reason"}
+        for field in sorted(fields):
+            if field not in names:
+                self.error(at, f"placeholder {{{field}}} is not a param of {name}", suggest(field, names, "params"))
+        if "reason" in fields and not tool.reasons:
+            self.error(at, "placeholder {reason} needs a list of reasons", "add reasons: [...] to the tool")
+        actor = self.spec.actor
+        # the user gives their own id when they introduce themselves; every other required value
+        # must be in the request, or the agent could not do what is asked
+        needed = {p for p, param in tool.params.items() if param.required and not (
+            actor and param.ref and param.ref.split(".")[0] == actor)}
+        for missing in sorted(needed - fields):
+            self.warn(at, f"this phrasing never says {missing!r}, which {name} requires",
+                      f"add {{{missing}}} so the user gives it")
+        bare = re.sub(r"\{\w*\}", "", text)
+        if re.search(rf"\b{re.escape(name)}\b|\b{re.escape(name.replace('_', ' '))}\b", bare, re.IGNORECASE):
+            self.error(at, f"the user's words name the tool {name!r}", "say what the user wants, not the tool")
