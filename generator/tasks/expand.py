@@ -182,9 +182,18 @@ class Expander:
         taken: set[Any] = set()
         statements: list[Statement] = []
         goals: list[Goal] = []
-        actor_id = None  # the first goal's row decides who the user is
-        for tool in tools:
-            goal, more = await self.instantiate(tool, rng, actor_id, taken, statements)
+        # callers spread over the users: candidate i asks as user i*stride first (a pure function of
+        # the index); when that user has nothing to ask for, the first goal's row decides who asks
+        callers = self.env.rows(self.ir.actor)
+        caller = callers[(index * 7919) % len(callers)][self.env.actor.primary_key] if callers else None
+        actor_id = None
+        for i, tool in enumerate(tools):
+            try:
+                goal, more = await self.instantiate(tool, rng, actor_id or caller, taken, statements)
+            except Dropped:
+                if i or caller is None:
+                    raise
+                goal, more = await self.instantiate(tool, rng, None, taken, statements)
             actor_id = goal.owner
             if goal.key.table != self.ir.actor:  # many goals may act on the user's own record
                 taken.add(goal.row[self.ir.table(goal.key.table).primary_key])
