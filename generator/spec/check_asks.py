@@ -16,7 +16,10 @@ class AskChecks(CheckerCore):
         for name, tool in self.spec.tools.items():
             for i, text in enumerate(tool.asks):
                 self.ask(("tools", name, "asks", i), name, tool, text)
-            if tool.reasons and not any("{reason}" in text for text in tool.asks):
+            if tool.reasons and "reason" in tool.params:
+                self.error(("tools", name, "reasons"), "reasons would replace the tool's own `reason` param",
+                           "drop reasons: {reason} already says the value the call passes")
+            elif tool.reasons and not any("{reason}" in text for text in tool.asks):
                 self.warn(("tools", name, "reasons"), "reasons are never used: no `asks` item has {reason}",
                           "add {reason} to the phrasings that should say why")
 
@@ -30,7 +33,7 @@ class AskChecks(CheckerCore):
         for field in sorted(fields):
             if field not in names:
                 self.error(at, f"placeholder {{{field}}} is not a param of {name}", suggest(field, names, "params"))
-        if "reason" in fields and not tool.reasons:
+        if "reason" in fields and not tool.reasons and "reason" not in tool.params:
             self.error(at, "placeholder {reason} needs a list of reasons", "add reasons: [...] to the tool")
         actor = self.spec.actor
         # the user gives their own id when they introduce themselves; every other required value

@@ -95,7 +95,7 @@ class Phrasebook:
         """The request as the spec's `asks` word it: argument values filled in, no tool or parameter name."""
         values = {p.name: spoken(args[p.name]) for p in tool.params if p.name in args}
         reason = rng.choice(tool.reasons) if tool.reasons else ""
-        text = rng.choice(tool.asks).format_map({**values, "reason": reason})
+        text = rng.choice(tool.asks).format_map({"reason": reason, **values})  # a `reason` param is the value
         return text[0].upper() + text[1:]
 
     def user(self, draft: Draft, rng: random.Random) -> User:
