@@ -199,11 +199,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
     import anyio
 
     from generator.probe.replayer import Replayer
-    from generator.tasks.replay import verify_scenario
+    from generator.tasks.replay import stale_problem, verify_scenario
     from generator.tasks.scenario import load_scenarios
 
-    scenarios = [s for path in args.paths for s in load_scenarios(path)]
-    if not scenarios:
+    files = [f for path in args.paths for f in (sorted(path.glob("*.json*")) if path.is_dir() else [path])]
+    by_file = {f: load_scenarios(f) for f in files}
+    total = sum(len(found) for found in by_file.values())
+    if not total:
         err.print("no scenarios found in " + ", ".join(map(str, args.paths)))
         return 2
     failures = 0
@@ -212,17 +214,27 @@ def cmd_verify(args: argparse.Namespace) -> int:
         nonlocal failures
         async with AsyncExitStack() as stack:
             replayers: dict[str, Replayer] = {}
-            for scenario in scenarios:
-                if scenario.domain not in replayers:
-                    package = args.package or f"generated_servers.{scenario.domain}"
-                    replayers[scenario.domain] = await stack.enter_async_context(Replayer.for_package(package))
-                problems = await verify_scenario(replayers[scenario.domain], scenario)
-                failures += bool(problems)
-                for problem in problems:
-                    out.print(f"FAIL {scenario.id}: {problem}", markup=False)
+            for path, scenarios in by_file.items():
+                for domain in dict.fromkeys(s.domain for s in scenarios):
+                    if domain not in replayers:
+                        package = args.package or f"generated_servers.{domain}"
+                        replayers[domain] = await stack.enter_async_context(Replayer.for_package(package))
+                # replaying on another build crashes on a changed schema or passes by luck: compare first
+                stale = {d: stale_problem(path, [s for s in scenarios if s.domain == d], replayers[d].runtime.env_hash())
+                         for d in dict.fromkeys(s.domain for s in scenarios)}
+                for problem in filter(None, stale.values()):
+                    out.print(f"STALE {path}: {problem}", markup=False)
+                for scenario in scenarios:
+                    if stale[scenario.domain]:
+                        failures += 1
+                        continue
+                    problems = await verify_scenario(replayers[scenario.domain], scenario)
+                    failures += bool(problems)
+                    for problem in problems:
+                        out.print(f"FAIL {scenario.id}: {problem}", markup=False)
 
     anyio.run(run)
-    out.print(f"{len(scenarios) - failures}/{len(scenarios)} scenarios verified "
+    out.print(f"{total - failures}/{total} scenarios verified "
               f"(gold and every valid alternative pass every check; every negative control fails one)")
     return 1 if failures else 0
 

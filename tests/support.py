@@ -17,6 +17,7 @@ from generator.probe.run import load_package
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "tests" / "specs" / "tiny.yaml"
+CATALOG = sorted(p.stem for p in (ROOT / "domains").glob("*.yaml"))  # tests never hard-code the domain list
 
 
 def build_package(spec: Path, root: Path) -> tuple[Build, Any, Any]:

@@ -105,7 +105,12 @@ def classify(ir, tool, case, result, text, changes, after, now, conn, patterns) 
     if case.error is not None:
         if not result.is_error:
             return Outcome(case, UNEXPECTED, f"expected rejection {case.error}, but the call succeeded")
-        message = text.split(": ", 1)[1] if text.startswith("Error executing tool") else text
+        prefix, sep, message = text.partition(": ")
+        if not sep or not prefix.startswith("Error executing tool"):
+            message = text
+        if message == f"Error executing tool {tool.name}":
+            # The SDK hides a crash (any exception but ToolError) behind this bare text.
+            return Outcome(case, UNEXPECTED, f"expected {case.error}, but the tool crashed: {message}")
         pattern = patterns.get(case.error)
         if pattern is None or not pattern.fullmatch(message):
             return Outcome(case, UNEXPECTED, f"expected {case.error}, got: {message}")

@@ -113,12 +113,14 @@ class Planner:
             candidates = [None]
         best = None
         for row in candidates or [None]:
-            args = self.derive(tool, key_load, row)
-            overrides: dict[tuple[str, str], dict] = {}
-            entities = self.entities(tool, args, overrides)
-            if self.valid(tool, args, entities):
-                return args, overrides, row
-            best = best or (args, row)
+            derived = self.derive(tool, key_load, row)
+            # distinct rows first, so rules on each of them can be broken on their own
+            for args in (self.distinct(tool, derived), derived):
+                overrides: dict[tuple[str, str], dict] = {}
+                entities = self.entities(tool, args, overrides)
+                if self.valid(tool, args, entities):
+                    return args, overrides, row
+                best = best or (args, row)
         args, row = best
         overrides = self.force(tool, args)
         return args, overrides, row
@@ -159,6 +161,22 @@ class Planner:
                     args[p.name] = value
         return args
 
+    def distinct(self, tool: ToolIR, args: dict[str, Any]) -> dict[str, Any]:
+        """`args` with params that name the same row of a table moved to rows of their own."""
+        out = dict(args)
+        taken: dict[str, set[Any]] = {}
+        for p in tool.params:
+            if not p.ref or p.name not in out:
+                continue
+            used = taken.setdefault(p.ref[0], set())
+            if out[p.name] in used:
+                rows = self.rows(self.ir.table(p.ref[0]), limit=len(used) + 1)
+                free = [r[p.ref[1]] for r in rows if r[p.ref[1]] not in used]
+                if free:
+                    out[p.name] = free[0]
+            used.add(out[p.name])
+        return out
+
     def valid(self, tool: ToolIR, args: dict[str, Any], entities: dict[str, dict]) -> bool:
         if any(ld.required and entities.get(ld.entity) is None for ld in tool.loads):
             return False
@@ -179,6 +197,8 @@ class Planner:
             entities = self.entities(tool, args, overrides)
             if holds(c, args, entities) or entities.get(c.entity) is None:
                 continue
+            if c.column == self.ir.table(c.table).primary_key:
+                continue  # a key is never rewritten (see `cases`)
             value = resolve(c.value, args, entities)
             if c.op == "in":
                 wanted = value[0] if isinstance(value, (list, tuple)) else value
@@ -199,6 +219,8 @@ class Planner:
         """A value of the check's column outside `banned` (an enum member or a referenced key)."""
         column = self.ir.table(c.table).column(c.column)
         banned = set(banned) if isinstance(banned, (list, tuple)) else {banned}  # ne: one value
+        if column.type == "boolean":
+            return next((v for v in (0, 1) if v not in banned), None)
         if column.enum:
             return next((v for v in column.enum if v not in banned), None)
         if column.references:
@@ -217,6 +239,8 @@ class Planner:
             banned = set(value) if isinstance(value, (list, tuple)) and c.op in ("in", "eq") else {value}
             if c.op in ("not_in", "ne"):
                 return value[0] if isinstance(value, (list, tuple)) else value
+            if column.type == "boolean":  # stored as 0/1 under a CHECK: the other one of the two
+                return next((v for v in (0, 1) if v not in banned), None)
             if column.enum:
                 return next((v for v in column.enum if v not in banned), None)
             if column.references:
@@ -232,6 +256,13 @@ class Planner:
             return None
         step = 1 if isinstance(value, int) and column.type == "integer" else 0.01
         return {"gt": value, "gte": value - step, "lt": value, "lte": value + step}[c.op]
+
+    def key_violation(self, c: CheckIR, args: dict[str, Any], entities: dict[str, dict]) -> dict[str, Any] | None:
+        """A call breaking `key ne $param` by passing the entity's own key as the param, or None."""
+        ref = c.value[1:] if isinstance(c.value, str) and c.value.startswith("$") else ""
+        if c.op != "ne" or ref not in args:
+            return None
+        return dict(args, **{ref: entities[c.entity][c.column]})
 
     def cases(self, tool: ToolIR) -> list[Case]:
         args, overrides, witness = self.base_args(tool)
@@ -252,24 +283,34 @@ class Planner:
                 more = {**overrides, (tool.table, str(args[tool.key])): {table.status_column: others[0]}}
                 cases.append(Case(tool.name, f"{table.status_column} {others[0]}", dict(args), self.setup_sql(more),
                                   error=tool.state_error))
-        if tool.kind == "update":
-            key_only = {tool.key: args[tool.key]}
-            cases.append(Case(tool.name, "nothing to update", key_only, list(setup), error="nothing_to_update"))
+        fields = [p for p in tool.params if p.column and p.name != tool.key]  # what an update changes
+        if tool.kind == "update" and not any(p.required for p in fields):
+            kept = {k: v for k, v in args.items() if k not in {p.name for p in fields}}
+            cases.append(Case(tool.name, "nothing to update", kept, list(setup), error="nothing_to_update"))
         for i, c in enumerate(tool.checks):
             entities = self.entities(tool, args, overrides)
             if entities.get(c.entity) is None:
                 continue
-            bad = self.violation(c, args, entities)
-            if bad is None:
-                continue
-            pk = str(entities[c.entity][self.ir.table(c.table).primary_key])
             more = {k: dict(v) for k, v in overrides.items()}
-            more.setdefault((c.table, pk), {})[c.column] = bad
-            after = self.entities(tool, args, more)
-            first = next((x for x in tool.checks if not holds(x, args, after)), None)
+            primary_key = self.ir.table(c.table).primary_key
+            if c.column == primary_key:
+                # rewriting a key breaks its uniqueness and the rows that reference it: change the call instead
+                call = self.key_violation(c, args, entities)
+                if call is None:
+                    continue
+            else:
+                bad = self.violation(c, args, entities)
+                if bad is None:
+                    continue
+                call = dict(args)
+                more.setdefault((c.table, str(entities[c.entity][primary_key])), {})[c.column] = bad
+            after = self.entities(tool, call, more)
+            if any(ld.required and after.get(ld.entity) is None for ld in tool.loads):
+                continue
+            first = next((x for x in tool.checks if not holds(x, call, after)), None)
             if first is None or first is not c:
                 continue  # breaking this check trips an earlier one first: no clean case
-            cases.append(Case(tool.name, f"check {i + 1} ({c.error})", dict(args), self.setup_sql(more), error=c.error))
+            cases.append(Case(tool.name, f"check {i + 1} ({c.error})", call, self.setup_sql(more), error=c.error))
         for t in tool.tests:
             cases.append(
                 Case(

@@ -83,7 +83,9 @@ class BodyChecks(CheckerCore):
             message = tool.errors.get(node.args[0].value, self.auto.get(node.args[0].value))
             if message is None or any(kw.arg is None for kw in node.keywords):
                 continue
-            missing = [n for n in template_names(message) if n not in {kw.arg for kw in node.keywords}]
+            # names fail() cannot take at all (`code`, `0`) are reported with the message
+            missing = [n for n in template_names(message)
+                       if n not in {kw.arg for kw in node.keywords} and n.isidentifier() and n != "code"]
             if missing:
                 self.error(("tools", name, "body"),
                            f"fail({node.args[0].value!r}) does not pass {', '.join(missing)} for its message",

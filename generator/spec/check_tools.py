@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import keyword
 import re
+import string
 from typing import Any
 
-from generator.compile.names import entity_name, split_ref
+from generator.compile.names import entity_name, split_ref, template_names
 from generator.spec.check_bodies import BodyChecks
 from generator.spec.check_core import Loc, suggest
 from generator.spec.check_tests import ToolTestChecks
@@ -18,6 +19,19 @@ from generator.spec.models import Column, Param, Table, Tool
 RESERVED = {"ctx", "db"}  # parameters of every generated tool function
 LOCALS = {"row", "rows", "where", "args", "sql", "changes"}  # locals of the generated declarative tools
 PARAM_TYPE = {"text": "string", "date": "date", "datetime": "datetime", "integer": "integer", "real": "number", "boolean": "boolean"}
+FIELD = re.compile(r"[A-Za-z_]\w*(\.\w+)?")  # what fail(code, **values) can fill: a name, or entity.column
+
+
+def unusable_fields(message: str) -> list[str] | None:
+    """Placeholders of a message that fail(code, **values) cannot fill; None if it is no format string."""
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(message) if f is not None]
+    except ValueError:
+        return None
+    # `code` is fail()'s own first parameter: passing code=... raises TypeError
+    return [f for f in fields if not FIELD.fullmatch(f) or f.split(".")[0] == "code"]
+
+
 COMPATIBLE = {"text": {"string", "date", "datetime"}, "date": {"string", "date"}, "datetime": {"string", "datetime", "date"},
               "integer": {"integer"}, "real": {"number", "integer"}, "boolean": {"boolean"}}  # fmt: skip
 
@@ -38,6 +52,7 @@ class ToolChecks(BodyChecks, ToolTestChecks):
                 for i, t in enumerate(getattr(tool, key)):
                     self.table(at + (key, i), t)
             self.requires(name, tool, entities)
+            self.messages(name, tool)
             for column, value in tool.set.items():
                 if table is not None:
                     self.column(at + ("set", column), tool.table, column)
@@ -227,11 +242,34 @@ class ToolChecks(BodyChecks, ToolTestChecks):
                 used.add(req.error)
                 self.placeholders(("tools", name, "errors", req.error), tool.errors[req.error], entities, tool)
 
+    def messages(self, name: str, tool: Tool) -> None:
+        """Each declared message can be formatted by fail(), and no automatic code is replaced."""
+        for code, message in tool.errors.items():
+            at = ("tools", name, "errors", code)
+            if code in self.auto:
+                wanted = ", ".join(f"{{{n}}}" for n in template_names(self.auto[code]))
+                self.error(at, f"error {code!r} is automatic: this message would replace "
+                               f"{self.auto[code]!r} in every tool",
+                           f"drop it (the generated code fails with {wanted}), or give this message a code of its own")
+            bad = unusable_fields(message)
+            if bad is None:
+                self.error(at, "message is not a format string (a brace without its pair)",
+                           "close each {placeholder}, or write a literal brace as {{ or }}")
+            for field in bad or ():
+                if field.split(".")[0] == "code":
+                    self.error(at, f"message placeholder {{{field}}} cannot be filled: fail() takes the error code as code",
+                               "use another name, e.g. {given_code} (rename the param it shows, or pass given_code=...)")
+                else:
+                    self.error(at, f"message placeholder {{{field}}} cannot be filled: fail() fills placeholders by name",
+                               "name it like {order_id} or {order.status}")
+
     def placeholders(self, at: Loc, message: str, entities: dict[str, str], tool: Tool) -> None:
         """A precondition's fail(...) passes each placeholder as a variable of the generated tool."""
         names = set(tool.params) | set(entities)
         for match in re.finditer(r"\{(\w+)(?:\.(\w+))?\}", message):
             var, column = match.groups()
+            if match.group(0)[1:-1] in (unusable_fields(message) or ()):
+                continue  # reported by messages()
             if var not in names:
                 self.error(at, f"message placeholder {{{var}}} is not a param or loaded entity here",
                            suggest(var, names, "params and entities"))

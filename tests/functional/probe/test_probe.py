@@ -67,3 +67,20 @@ def test_a_rejection_the_tool_does_not_make_is_an_unexpected_failure(tmp_path):
     failed = [o for o in report.outcomes if o.verdict == UNEXPECTED]
     assert [o.case.name for o in failed] == ["rejects_shipped"]
     assert "succeeded" in failed[0].detail
+
+
+def test_a_tool_that_crashes_where_a_rejection_is_expected_is_an_unexpected_failure(tmp_path):
+    """A plain exception reaches the client as the bare "Error executing tool X", with no message."""
+
+    def change(data):
+        tool = data["tools"]["cancel_order"]
+        tool["body"] = 'raise ValueError("boom")\n' + tool["body"]
+        tool["tests"] = [
+            {"name": "crashes", "setup": ["UPDATE orders SET status = 'pending' WHERE order_id = 'O00001'"],
+             "args": {"order_id": "O00001", "customer_id": "C00001"}, "expect": {"error": "not_cancellable"}}
+        ]
+
+    report = run_probe(mutated(tmp_path, change))
+    failed = [o for o in report.outcomes if o.verdict == UNEXPECTED]
+    assert [o.case.name for o in failed] == ["crashes"]
+    assert "Error executing tool cancel_order" in failed[0].detail

@@ -103,9 +103,9 @@ def test_refusal_scenarios_carry_the_forbidden_action_as_a_control(result):
 
 
 def test_cli_writes_scenarios_and_verify_replays_them(tmp_path, capsys):
-    build_package(TINY, tmp_path / "pkg")  # importable as probe_tiny
     out = tmp_path / "tasks"
     assert main(["expand", str(TINY), "--count", "6", "--seed", "2", "--out", str(out)]) == 0
+    build_package(TINY, tmp_path / "pkg")  # importable as probe_tiny (after expand, which imports its own)
     assert (out / "README.md").exists()
     assert len(load_scenarios(out / "scenarios.jsonl")) == 6
     assert main(["verify", str(out), "--package", "probe_tiny"]) == 0
@@ -123,8 +123,8 @@ def test_scenarios_load_with_the_hf_datasets_json_loader(tmp_path):
 
 
 def test_verify_fails_when_a_check_is_wrong(tmp_path, capsys):
-    build_package(TINY, tmp_path / "pkg")
     scenario = expand_domain(TINY, 1, seed=9).scenarios[0]
+    build_package(TINY, tmp_path / "pkg")
     bad = scenario.checks[0].model_copy(update={"expect": [["nope"]]})
     broken = scenario.model_copy(update={"checks": [bad, *scenario.checks[1:]]})
     path = tmp_path / "broken.json"
@@ -180,3 +180,33 @@ def test_requests_for_tools_with_asks_are_in_the_users_words(result):
         text = s.user.instruction.lower()
         assert not any(t in text or t.replace("_", " ") in text for t in worded), text
         assert "order_id" not in text and not re.search(r"\(\w[\w ]*: ", text), text  # no "(param: value)" lists
+
+
+def test_verify_reports_scenarios_made_for_another_build_and_what_to_regenerate(tmp_path, capsys):
+    """A stale scenario that still happens to replay is not silently passed."""
+    scenario = expand_domain(TINY, 1, seed=9).scenarios[0]
+    build_package(TINY, tmp_path / "pkg")
+    path = tmp_path / "old.jsonl"
+    path.write_text(dump_line(scenario.model_copy(update={"env_hash": "0" * 64})))
+    assert main(["verify", str(path), "--package", "probe_tiny"]) == 1
+    out = capsys.readouterr().out
+    assert f"STALE {path}" in out and "another build of tiny" in out
+    assert "python -m generator expand tiny --count 1 --seed 9" in out
+
+
+def test_verify_on_a_changed_schema_reports_the_mismatch_without_a_traceback(tmp_path, capsys):
+    import yaml
+
+    scenarios = expand_domain(TINY, 4, seed=9).scenarios
+    path = tmp_path / "scenarios.jsonl"
+    path.write_text("".join(dump_line(s) for s in scenarios))
+    data = yaml.safe_load(TINY.read_text())
+    data["tables"]["orders"]["columns"]["channel"] = {"type": "text", "description": "Where it was placed.",
+                                                      "gen": {"choice": ["web"]}}
+    data["tools"]["place_order"]["set"]["channel"] = "web"
+    changed = tmp_path / "tiny.yaml"
+    changed.write_text(yaml.safe_dump(data, sort_keys=False))
+    build_package(changed, tmp_path / "pkg")  # a NOT NULL column the scenarios' statements do not fill
+    assert main(["verify", str(path), "--package", "probe_tiny"]) == 1
+    out = capsys.readouterr().out
+    assert f"STALE {path}: 4 of 4 scenarios" in out
