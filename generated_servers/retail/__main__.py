@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import sys
 from pathlib import Path
 
 from .runtime import create_file, env_hash, find_scenario, scenario_image, seed_image
 from .server import build_server
+
+
+def loopback(host: str) -> bool:
+    """Whether `host` is reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,9 +42,24 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--control-token",
-        help="HTTP: require `Authorization: Bearer TOKEN` on the /episodes API (default: open)",
+        help="HTTP: require `Authorization: Bearer TOKEN` on every route, /mcp and /episodes (default: open, loopback only)",
+    )
+    parser.add_argument(
+        "--allow-remote-without-token",
+        action="store_true",
+        help="HTTP: serve a non-loopback --host with no control token (anyone who reaches the port controls every episode)",
     )
     args = parser.parse_args(argv)
+    if args.control_token is not None and not args.control_token.strip():
+        parser.error(
+            "--control-token is empty; give a secret, e.g. python -c 'import secrets; print(secrets.token_urlsafe())'"
+        )
+    remote = args.transport == "http" and not loopback(args.host)
+    if remote and not args.control_token and not args.allow_remote_without_token:
+        parser.error(
+            f"--host {args.host} is reachable from other machines and there is no --control-token: set one"
+            " (or pass --allow-remote-without-token to serve the episode API and /mcp open)"
+        )
     image = None
     if args.scenario:
         try:

@@ -30,7 +30,7 @@ async def test_episode_api_lifecycle(served, scenario):
         assert (await http.post("/episodes", json={"scenario": scenario}, headers={"Authorization": "no"})).status_code == 401
         first = (await http.post("/episodes", json={"scenario": scenario})).json()["episode_id"]
         second = (await http.post("/episodes", json={"scenario": scenario})).json()["episode_id"]
-        async with httpx2.AsyncClient(headers={"X-Episode-Id": first}) as bound:
+        async with httpx2.AsyncClient(headers={"X-Episode-Id": first, **auth}) as bound:
             async with Client(streamable_http_client(f"{served}/mcp", http_client=bound)) as client:
                 names = [t.name for t in (await client.list_tools()).tools]
                 for action in scenario["gold_actions"]:
@@ -56,6 +56,7 @@ async def test_episode_api_lifecycle(served, scenario):
 
 
 async def test_plain_mcp_clients_without_the_header_use_the_default_database(served):
-    async with Client(f"{served}/mcp") as client:
-        got = await client.call_tool("get_customer", {"customer_id": "C00001"})
+    async with httpx2.AsyncClient(headers={"Authorization": "Bearer s3cret"}) as http:  # the token covers /mcp too
+        async with Client(streamable_http_client(f"{served}/mcp", http_client=http)) as client:
+            got = await client.call_tool("get_customer", {"customer_id": "C00001"})
     assert got.structured_content["customer_id"] == "C00001"

@@ -1,22 +1,33 @@
 """Episodes of the Tiny shop server: many isolated databases in one process.
 
 An episode is a private in-memory database made from a scenario (its initial state is
-prepared once per scenario and copied, never re-seeded), with its own clock and id
-sequence. Tool calls reach an episode through the `X-Episode-Id` header (HTTP) or the
-`episode_id` request meta (in process); without either they use the session's default
-database. Episode control and verification live outside the MCP tool list, so an agent
-can never see the checks or call the verifier:
+prepared once per distinct initial state and clock, and copied, never re-seeded), with its
+own clock and id sequence. Tool calls reach an episode through the `X-Episode-Id` header
+(HTTP) or the `episode_id` request meta (in process); without either they use the session's
+default database. Episode control and verification live outside the MCP tool list, so an
+agent can never see the checks or call the verifier:
 
-    POST   /episodes                 {"scenario": {...}} or {"scenario_id": "..."} -> {"episode_id"}
+    POST   /episodes                 {"scenario": {...}} or {"scenario_id": "..."} (or {}: the seed) -> {"episode_id"}
     POST   /episodes/{id}/verify     {"transcript": "..."}? -> {"reward", "checks": [...]}
     GET    /episodes/{id}/state      the database file, for offline inspection
     DELETE /episodes/{id}
+
+What the API guarantees: episode ids are unguessable (`ep-` and 128 random bits); with a
+control token every HTTP route, /mcp included, needs `Authorization: Bearer TOKEN`; a
+`scenario_id` names one of the committed scenarios, never a file; a posted scenario is
+checked for shape, and its SQL (initial state and checks) runs under an authorizer (no
+ATTACH, DETACH, VACUUM, transaction control, PRAGMA writes, schema changes or
+load_extension; checks read only) with a bound on work; bodies over MAX_BODY bytes get 413,
+anything but a JSON object 400.
 """
 
 from __future__ import annotations
 
-import itertools
+import asyncio
+import hashlib
+import hmac
 import json
+import secrets
 import sqlite3
 import time
 from collections import OrderedDict
@@ -24,13 +35,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mcp.server import MCPServer
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .judge import judge
-from .runtime import Store, find_scenario, scenario_image, seed_image
+from .runtime import SqlRefused, Store, committed_scenario, guarded, scenario_image, seed_image
 
 MAX_TRANSCRIPT = 1 << 20  # characters of agent text an answer check reads
+MAX_BODY = 16 << 20  # bytes of one request body to the episode API
+MAX_STATEMENTS = 10_000  # initial-state statements of one scenario
+MAX_CHECKS = 1_000  # checks of one scenario
+MAX_IMAGES = 256  # prepared initial states kept
+MAX_IMAGE_BYTES = 1 << 30  # bytes of prepared initial states kept
+VERIFY_EXAMPLE = '{"transcript": "what the agent told the user"} (or {})'
+CREATE_EXAMPLE = '{"scenario": {...}} or {"scenario_id": "..."} ({} for the seed database)'
 
 
 class EpisodeError(LookupError):
@@ -51,36 +71,112 @@ class Episode:
     last_used: float = field(default_factory=time.monotonic)
 
 
+def new_episode_id() -> str:
+    """An unguessable episode id: knowing one episode's id says nothing about another's."""
+    return f"ep-{secrets.token_urlsafe(16)}"
+
+
+def _need(ok: bool, where: str, what: str) -> None:
+    if not ok:
+        raise EpisodeError(f"{where} must be {what}")
+
+
+def check_scenario(scenario: Any) -> dict[str, Any]:
+    """`scenario` if it has the shape the server uses (id, now, initial_state.statements[].sql/params,
+    checks[]), else an EpisodeError naming the first field that is wrong."""
+    _need(isinstance(scenario, dict), "scenario", "a JSON object (a scenario as stored in tasks/tiny/)")
+    _need(isinstance(scenario.get("id"), str) and scenario["id"] != "", "scenario.id", "a non-empty string")
+    _need(isinstance(scenario.get("now"), str), "scenario.now", "a timestamp string (the episode's clock)")
+    initial = scenario.get("initial_state")
+    _need(isinstance(initial, dict), "scenario.initial_state", 'an object: {"statements": [...]}')
+    statements = initial.get("statements")
+    _need(isinstance(statements, list), "scenario.initial_state.statements", "a list")
+    _need(
+        len(statements) <= MAX_STATEMENTS,
+        "scenario.initial_state.statements",
+        f"at most {MAX_STATEMENTS} long",
+    )
+    for number, statement in enumerate(statements):
+        where = f"scenario.initial_state.statements[{number}]"
+        _need(isinstance(statement, dict), where, 'an object: {"sql": "...", "params": [...]}')
+        _need(isinstance(statement.get("sql"), str), f"{where}.sql", "a string")
+        _need(isinstance(statement.get("params", []), list | dict), f"{where}.params", "a list or an object")
+    checks = scenario.get("checks")
+    _need(isinstance(checks, list), "scenario.checks", "a list")
+    _need(len(checks) <= MAX_CHECKS, "scenario.checks", f"at most {MAX_CHECKS} long")
+    for number, check in enumerate(checks):
+        where = f"scenario.checks[{number}]"
+        _need(isinstance(check, dict), where, "an object")
+        _need(isinstance(check.get("id"), str), f"{where}.id", "a string")
+        kind = check.get("kind", "sql")
+        _need(kind in ("sql", "answer"), f"{where}.kind", '"sql" or "answer"')
+        if kind == "sql":
+            _need(isinstance(check.get("sql"), str), f"{where}.sql", "a string")
+            _need(isinstance(check.get("params", {}), list | dict), f"{where}.params", "a list or an object")
+            _need(isinstance(check.get("expect"), list), f"{where}.expect", "a list of rows")
+            _need(isinstance(check.get("table"), str | None), f"{where}.table", "a string or null")
+        else:
+            accept = check.get("accept", [])
+            _need(
+                isinstance(accept, list)
+                and all(isinstance(g, list) and all(isinstance(p, str) for p in g) for g in accept),
+                f"{where}.accept",
+                "a list of lists of phrases",
+            )
+            reject = check.get("reject", [])
+            _need(
+                isinstance(reject, list) and all(isinstance(p, str) for p in reject),
+                f"{where}.reject",
+                "a list of phrases",
+            )
+    return scenario
+
+
+def image_key(scenario: dict[str, Any]) -> str:
+    """A content hash of what a scenario's prepared image is made from: its initial state and clock."""
+    state = [
+        scenario["now"],
+        [[s["sql"], s.get("params", [])] for s in scenario["initial_state"]["statements"]],
+    ]
+    return hashlib.sha256(
+        json.dumps(state, sort_keys=True, separators=(",", ":"), default=repr).encode()
+    ).hexdigest()
+
+
 def run_checks(
     conn: sqlite3.Connection, initial: bytes, checks: list[dict[str, Any]], said: str | None
 ) -> list[dict[str, Any]]:
     """Evaluate a scenario's checks: SQL checks on the end state `conn` with the initial state
-    attached as schema `initial`, answer checks on what the agent said."""
+    attached as schema `initial`, read only and guarded (see runtime.guarded), answer checks on
+    what the agent said. A check the guard refuses raises SqlRefused naming it."""
     conn.execute("ATTACH DATABASE ':memory:' AS initial")
     conn.deserialize(initial, name="initial")
     conn.execute("PRAGMA query_only = ON")
     results = []
-    for check in checks:
-        if check.get("kind", "sql") == "sql":
-            try:
-                rows = [list(row) for row in conn.execute(check["sql"], check.get("params", {}))]
-            except sqlite3.Error as exc:
-                results.append({"id": check["id"], "passed": False, "error": str(exc)})
-                continue
-            result = {
-                "id": check["id"],
-                "passed": rows == check["expect"],
-                "got": rows,
-                "expect": check["expect"],
-            }
-            if check.get("table") and rows != check["expect"]:
-                result["table"] = check["table"]
-                result["unexpected"] = [row for row in rows if row not in check["expect"]]
-                result["missing"] = [row for row in check["expect"] if row not in rows]
-            results.append(result)
-        else:
-            passed, reason = judge(said or "", check.get("accept", []), check.get("reject", []))
-            results.append({"id": check["id"], "passed": passed, "reason": reason})
+    with guarded(conn, writes=False) as run:
+        for check in checks:
+            if check.get("kind", "sql") == "sql":
+                try:
+                    rows = [list(row) for row in run(check["sql"], check.get("params", {}))]
+                except SqlRefused as exc:
+                    raise SqlRefused(f"check {check['id']}: {exc}") from None
+                except sqlite3.Error as exc:
+                    results.append({"id": check["id"], "passed": False, "error": str(exc)})
+                    continue
+                result = {
+                    "id": check["id"],
+                    "passed": rows == check["expect"],
+                    "got": rows,
+                    "expect": check["expect"],
+                }
+                if check.get("table") and rows != check["expect"]:
+                    result["table"] = check["table"]
+                    result["unexpected"] = [row for row in rows if row not in check["expect"]]
+                    result["missing"] = [row for row in check["expect"] if row not in rows]
+                results.append(result)
+            else:
+                passed, reason = judge(said or "", check.get("accept", []), check.get("reject", []))
+                results.append({"id": check["id"], "passed": passed, "reason": reason})
     return results
 
 
@@ -92,17 +188,24 @@ class Episodes:
         self.max_bytes = max_bytes
         self.idle_seconds = idle_seconds
         self.episodes: dict[str, Episode] = {}
-        self.images: OrderedDict[str, bytes] = OrderedDict()  # prepared initial states, by scenario id
-        self.counter = itertools.count(1)
+        self.images: OrderedDict[str, bytes] = OrderedDict()  # prepared initial states, by image_key
+        self.image_bytes = 0
 
-    def image(self, scenario: dict[str, Any] | None) -> bytes:
+    async def image(self, scenario: dict[str, Any] | None) -> bytes:
+        """The prepared initial state of `scenario`, cached by content (never by the id a client sends)."""
         if scenario is None:
             return seed_image()
-        key = scenario["id"]
+        key = image_key(scenario)
         if key not in self.images:
-            self.images[key] = scenario_image(scenario)
-            if len(self.images) > 256:
-                self.images.popitem(last=False)
+            try:
+                image = await asyncio.to_thread(scenario_image, scenario)
+            except (SqlRefused, sqlite3.Error) as exc:
+                raise EpisodeError(f"cannot start scenario {scenario['id'][:80]!r}: {exc}") from None
+            self.images[key] = image
+            self.image_bytes += len(image)
+            while len(self.images) > MAX_IMAGES or self.image_bytes > MAX_IMAGE_BYTES:
+                self.image_bytes -= len(self.images.popitem(last=False)[1])
+            return image
         self.images.move_to_end(key)
         return self.images[key]
 
@@ -113,22 +216,22 @@ class Episodes:
             raise EpisodeError(
                 f"episode limit reached ({self.max_episodes}); delete finished episodes first", 429
             )
-        image = self.image(scenario)
+        if scenario is not None:
+            check_scenario(scenario)
+        image = await self.image(scenario)
         used = sum(e.size for e in self.episodes.values())
         if used + len(image) > self.max_bytes:
             raise EpisodeError(
                 f"episode memory limit reached ({used} of {self.max_bytes} bytes); delete episodes", 429
             )
-        episode = Episode(
-            f"ep-{next(self.counter):06d}", await Store.open(image=image), scenario, image, len(image)
-        )
+        episode = Episode(new_episode_id(), await Store.open(image=image), scenario, image, len(image))
         self.episodes[episode.id] = episode
         return episode
 
     def get(self, episode_id: str) -> Episode:
         episode = self.episodes.get(episode_id)
         if episode is None:
-            raise EpisodeError(f"no episode {episode_id!r}: create one with POST /episodes", 404)
+            raise EpisodeError(f"no episode {str(episode_id)[:80]!r}: create one with POST /episodes", 404)
         episode.last_used = time.monotonic()
         return episode
 
@@ -147,7 +250,11 @@ class Episodes:
             )
         conn = await episode.store.snapshot()
         try:
-            checks = run_checks(conn, episode.initial, episode.scenario["checks"], said)
+            checks = await asyncio.to_thread(
+                run_checks, conn, episode.initial, episode.scenario["checks"], said
+            )
+        except SqlRefused as exc:
+            raise EpisodeError(f"cannot verify episode {episode_id}: {exc}") from None
         finally:
             conn.close()
         passed = all(c["passed"] for c in checks)
@@ -178,54 +285,106 @@ class Episodes:
         return len(idle)
 
 
-def add_routes(server: MCPServer, episodes: Episodes, token: str | None = None) -> None:
-    """The HTTP episode API beside /mcp; with `token`, every call needs `Authorization: Bearer TOKEN`."""
+class ControlToken:
+    """ASGI middleware: every HTTP request, to /mcp and the episode API alike, needs `Authorization: Bearer TOKEN`."""
 
-    def refused(request: Request) -> Response | None:
-        if token and request.headers.get("authorization") != f"Bearer {token}":
-            return JSONResponse({"error": "episode control needs the control token"}, status_code=401)
-        return None
+    def __init__(self, app: ASGIApp, token: str):
+        self.app = app
+        self.expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            given = next((value for name, value in scope["headers"] if name == b"authorization"), b"")
+            if not hmac.compare_digest(given, self.expected):
+                if scope["type"] == "websocket":
+                    await send({"type": "websocket.close", "code": 1008})
+                    return
+                message = "this server needs its control token: send the header `Authorization: Bearer TOKEN`"
+                response = JSONResponse(
+                    {"error": message}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class EpisodeServer(MCPServer):
+    """An MCPServer whose HTTP apps put every route, /mcp included, behind `control_token` when it is set."""
+
+    control_token: str | None = None
+
+    def streamable_http_app(self, **kwargs: Any) -> Starlette:
+        return self._guard(super().streamable_http_app(**kwargs))
+
+    def sse_app(self, **kwargs: Any) -> Starlette:
+        return self._guard(super().sse_app(**kwargs))
+
+    def _guard(self, app: Starlette) -> Starlette:
+        if self.control_token:
+            app.add_middleware(ControlToken, token=self.control_token)
+        return app
+
+
+async def read_json(request: Request, example: str) -> dict[str, Any]:
+    """The request body as a JSON object (an empty body is {}); 413 past MAX_BODY bytes, 400 unless an object."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        raise EpisodeError(f"the request body has {declared} bytes; send at most {MAX_BODY}", 413)
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > MAX_BODY:
+            raise EpisodeError(f"the request body is over {MAX_BODY} bytes; send at most {MAX_BODY}", 413)
+    if not data.strip():
+        return {}
+    try:
+        body = json.loads(data)
+    except (ValueError, RecursionError) as exc:  # bad JSON, bad UTF-8, nesting too deep
+        raise EpisodeError(
+            f"the request body is not JSON ({str(exc)[:200]}); send a JSON object, e.g. {example}"
+        ) from None
+    if not isinstance(body, dict):
+        raise EpisodeError(f"send a JSON object, e.g. {example}, not {type(body).__name__}")
+    return body
+
+
+def add_routes(server: EpisodeServer, episodes: Episodes, token: str | None = None) -> None:
+    """The HTTP episode API beside /mcp; with `token`, every HTTP route needs `Authorization: Bearer TOKEN`."""
+    server.control_token = token
 
     def error(exc: EpisodeError) -> Response:
         return JSONResponse({"error": str(exc)}, status_code=exc.status)
 
     @server.custom_route("/episodes", methods=["POST"], include_in_schema=False)
     async def create_episode(request: Request) -> Response:
-        if (denied := refused(request)) is not None:
-            return denied
         try:
-            body = json.loads(await request.body() or b"{}")
-        except json.JSONDecodeError:
-            return JSONResponse(
-                {"error": "send a JSON object: {'scenario': {...}} or {'scenario_id': '...'}"}, 400
-            )
-        try:
+            body = await read_json(request, CREATE_EXAMPLE)
+            if unknown := sorted(set(body) - {"scenario", "scenario_id"}):
+                raise EpisodeError(f"unknown field(s) {unknown}: send {CREATE_EXAMPLE}")
+            if len(body) > 1:
+                raise EpisodeError("send either scenario or scenario_id, not both")
             if "scenario" in body:
-                scenario = body["scenario"]
+                scenario = check_scenario(body["scenario"])
             elif "scenario_id" in body:
-                scenario = find_scenario(str(body["scenario_id"]))
+                try:
+                    scenario = await asyncio.to_thread(committed_scenario, body["scenario_id"])
+                except FileNotFoundError as exc:
+                    raise EpisodeError(str(exc), 404) from None
             else:
                 scenario = None
             episode = await episodes.create(scenario)
         except EpisodeError as exc:
             return error(exc)
-        except (FileNotFoundError, KeyError, TypeError, sqlite3.Error) as exc:
+        except (KeyError, TypeError, ValueError, sqlite3.Error) as exc:
             return JSONResponse({"error": f"cannot start that scenario: {exc}"}, status_code=400)
         return JSONResponse({"episode_id": episode.id}, status_code=201)
 
     @server.custom_route("/episodes/{episode_id}/verify", methods=["POST"], include_in_schema=False)
     async def verify_episode(request: Request) -> Response:
-        if (denied := refused(request)) is not None:
-            return denied
         try:
-            body = json.loads(await request.body() or b"{}")
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            body = None
-        if not isinstance(body, dict):
-            return JSONResponse(
-                {"error": 'send a JSON object, e.g. {"transcript": "what the agent said"}'}, 400
-            )
-        try:
+            body = await read_json(request, VERIFY_EXAMPLE)
+            if unknown := sorted(set(body) - {"transcript"}):
+                raise EpisodeError(f"unknown field(s) {unknown}: send {VERIFY_EXAMPLE}")
             return JSONResponse(
                 await episodes.verify(request.path_params["episode_id"], body.get("transcript"))
             )
@@ -234,8 +393,6 @@ def add_routes(server: MCPServer, episodes: Episodes, token: str | None = None) 
 
     @server.custom_route("/episodes/{episode_id}/state", methods=["GET"], include_in_schema=False)
     async def episode_state(request: Request) -> Response:
-        if (denied := refused(request)) is not None:
-            return denied
         try:
             data = await episodes.state(request.path_params["episode_id"])
         except EpisodeError as exc:
@@ -244,8 +401,6 @@ def add_routes(server: MCPServer, episodes: Episodes, token: str | None = None) 
 
     @server.custom_route("/episodes/{episode_id}", methods=["DELETE"], include_in_schema=False)
     async def delete_episode(request: Request) -> Response:
-        if (denied := refused(request)) is not None:
-            return denied
         try:
             await episodes.close(request.path_params["episode_id"])
         except EpisodeError as exc:

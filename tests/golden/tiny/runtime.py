@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 import sqlite3
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -52,34 +53,148 @@ def env_hash() -> str:
     return hashlib.sha256((HERE / "provenance.json").read_bytes()).hexdigest()
 
 
-def find_scenario(ref: str) -> dict[str, Any]:
-    """A scenario from a JSON file, or by id from tasks/tiny/ (cwd or the checkout)."""
-    path = Path(ref)
-    if path.is_file():
-        return json.loads(path.read_text())
+SCENARIO_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
+_committed: dict[
+    Path, tuple[tuple[int, int], dict[str, str]]
+] = {}  # scenarios.jsonl: (mtime, size), id -> line
+
+
+def committed_scenario(scenario_id: str) -> dict[str, Any]:
+    """One of this domain's committed scenarios, by id only (tasks/tiny/ under the cwd or
+    the checkout): never a path, so a client naming a scenario can't make the server read a file."""
+    if not isinstance(scenario_id, str) or not SCENARIO_ID.fullmatch(scenario_id):
+        raise FileNotFoundError(
+            f"no scenario {str(scenario_id)[:80]!r}: a scenario id is letters, digits, - and _"
+        )
     for root in (Path.cwd(), HERE.parent.parent):
         folder = root / "tasks" / "tiny"
-        candidate = folder / f"{ref}.json"
+        candidate = folder / f"{scenario_id}.json"
         if candidate.is_file():
             return json.loads(candidate.read_text())
         for lines in sorted(folder.glob("*.jsonl")):
-            for line in lines.read_text().splitlines():
-                if line.strip() and json.loads(line)["id"] == ref:
-                    return json.loads(line)
-    raise FileNotFoundError(f"no scenario {ref!r}: give a JSON file or an id under tasks/tiny/")
+            stat = lines.stat()
+            key = (stat.st_mtime_ns, stat.st_size)
+            if _committed.get(lines, (None, {}))[0] != key:
+                index = {}
+                for line in lines.read_text().splitlines():
+                    if line.strip():
+                        index[json.loads(line)["id"]] = line
+                _committed[lines] = (key, index)
+            if scenario_id in _committed[lines][1]:
+                return json.loads(_committed[lines][1][scenario_id])
+    raise FileNotFoundError(f"no scenario {scenario_id!r} among the committed scenarios of tasks/tiny/")
+
+
+def find_scenario(ref: str) -> dict[str, Any]:
+    """A scenario from a JSON file (the command line's --scenario), else a committed one by id."""
+    path = Path(ref)
+    if path.is_file():
+        return json.loads(path.read_text())
+    return committed_scenario(ref)
+
+
+class SqlRefused(ValueError):
+    """SQL from a scenario (its initial state, its checks) did something the server does not allow."""
+
+
+STEP_TICKS = 1000  # SQLite VM instructions between two calls of the progress handler
+STATEMENT_TICKS = 10_000  # one statement's budget (10M instructions); committed checks need under 200
+TOTAL_TICKS = 50_000  # one run's budget (an initial state, or every check of a verify)
+MAX_VALUE = 16 << 20  # bytes of one string or blob value
+WRITES = {sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE}
+READS = {sqlite3.SQLITE_READ, sqlite3.SQLITE_SELECT, sqlite3.SQLITE_RECURSIVE}
+READ_PRAGMAS = {
+    "table_info",
+    "table_xinfo",
+    "table_list",
+    "index_list",
+    "index_info",
+    "index_xinfo",
+    "foreign_key_list",
+}
+ACTIONS = {
+    sqlite3.SQLITE_ATTACH: "ATTACH (and VACUUM)",
+    sqlite3.SQLITE_DETACH: "DETACH",
+    sqlite3.SQLITE_TRANSACTION: "transaction control",
+    sqlite3.SQLITE_SAVEPOINT: "transaction control (SAVEPOINT)",
+    sqlite3.SQLITE_PRAGMA: "PRAGMA (other than reading table_info and the like)",
+}
+
+
+@contextmanager
+def guarded(conn: sqlite3.Connection, writes: bool) -> Iterator[Callable[[str, Any], list[Any]]]:
+    """Run scenario SQL on `conn`: reads (and, with `writes`, INSERT/UPDATE/DELETE) only, no ATTACH,
+    DETACH, VACUUM, transaction control, PRAGMA writes, schema changes or load_extension, each
+    statement and the whole run aborted after a bounded amount of work. Yields `run(sql, params)`."""
+    allowed = READS | WRITES if writes else READS
+    state = {"refused": "", "ticks": 0, "total": 0}
+
+    def authorize(
+        action: int, arg1: str | None, arg2: str | None, schema: str | None, source: str | None
+    ) -> int:
+        if action == sqlite3.SQLITE_FUNCTION:
+            ok = arg2 != "load_extension"
+        elif action == sqlite3.SQLITE_PRAGMA:
+            ok = arg2 is None and arg1 in READ_PRAGMAS
+        else:
+            ok = action in allowed
+        if ok:
+            return sqlite3.SQLITE_OK
+        state["refused"] = state["refused"] or ACTIONS.get(action, "a schema change" if writes else "a write")
+        return sqlite3.SQLITE_DENY
+
+    def progress() -> int:
+        state["ticks"] += 1
+        state["total"] += 1
+        return state["ticks"] > STATEMENT_TICKS or state["total"] > TOTAL_TICKS
+
+    def run(sql: str, params: Any) -> list[Any]:
+        state["refused"], state["ticks"] = "", 0
+        try:
+            return conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            if state["refused"]:
+                raise SqlRefused(f"{state['refused']} is not allowed here ({exc})") from None
+            if getattr(exc, "sqlite_errorname", "") == "SQLITE_TOOBIG":
+                raise SqlRefused(f"a value over {MAX_VALUE:,} bytes was stopped ({exc})") from None
+            if state["ticks"] > STATEMENT_TICKS or state["total"] > TOTAL_TICKS:
+                raise SqlRefused(
+                    f"the statement was stopped after {STEP_TICKS * min(state['ticks'], STATEMENT_TICKS):,} steps"
+                    f" of work (limits: {STEP_TICKS * STATEMENT_TICKS:,} per statement,"
+                    f" {STEP_TICKS * TOTAL_TICKS:,} in all)"
+                ) from None
+            raise
+
+    length = conn.getlimit(sqlite3.SQLITE_LIMIT_LENGTH)
+    conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE)
+    conn.set_authorizer(authorize)
+    conn.set_progress_handler(progress, STEP_TICKS)
+    try:
+        yield run
+    finally:
+        conn.set_authorizer(None)
+        conn.set_progress_handler(None, 0)
+        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, length)
 
 
 def scenario_image(scenario: dict[str, Any], image: bytes | None = None) -> bytes:
-    """The seed database with a scenario's initial state applied and its clock set."""
+    """The seed database with a scenario's initial state applied (guarded: see `guarded`) and its clock set."""
     conn = memory_copy(image or seed_image())
-    conn.execute("BEGIN")
-    for statement in scenario["initial_state"]["statements"]:
-        conn.execute(statement["sql"], statement.get("params", []))
-    conn.execute("UPDATE _env SET value = ? WHERE key = 'now'", (scenario["now"],))
-    conn.execute("COMMIT")
-    data = conn.serialize()
-    conn.close()
-    return data
+    try:
+        conn.execute("BEGIN")
+        with guarded(conn, writes=True) as run:
+            for number, statement in enumerate(scenario["initial_state"]["statements"]):
+                try:
+                    run(statement["sql"], statement.get("params", []))
+                except sqlite3.Error as exc:
+                    raise sqlite3.Error(f"initial_state.statements[{number}]: {exc}") from None
+                except SqlRefused as exc:
+                    raise SqlRefused(f"initial_state.statements[{number}]: {exc}") from None
+        conn.execute("UPDATE _env SET value = ? WHERE key = 'now'", (scenario["now"],))
+        conn.execute("COMMIT")
+        return conn.serialize()
+    finally:
+        conn.close()
 
 
 def create_file(path: Path, image: bytes) -> None:

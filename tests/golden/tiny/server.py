@@ -17,7 +17,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from .episodes import Episodes, add_routes
+from .episodes import Episodes, EpisodeServer, add_routes
 from .models import (
     Customer,
     Order,
@@ -246,7 +246,7 @@ def build_server(
     Tool calls act on the database file `db`, else on a private in-memory copy of `image` (a
     serialized database; default: the seed) made for each session, else on a caller-owned
     `store`; calls naming an episode act on that episode of `episodes` (see episodes.py, which
-    also adds the HTTP episode API; `control_token` protects it).
+    also adds the HTTP episode API; `control_token` protects every HTTP route, /mcp included).
     """
     registry = episodes if episodes is not None else Episodes()
 
@@ -259,7 +259,7 @@ def build_server(
             if store is None:
                 await default.close()
 
-    server = MCPServer(
+    server = EpisodeServer(
         NAME, version=VERSION, instructions=INSTRUCTIONS, lifespan=lifespan, log_level="WARNING"
     )
     for function, hints in TOOLS:
