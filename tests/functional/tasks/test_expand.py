@@ -210,3 +210,24 @@ def test_verify_on_a_changed_schema_reports_the_mismatch_without_a_traceback(tmp
     assert main(["verify", str(path), "--package", "probe_tiny"]) == 1
     out = capsys.readouterr().out
     assert f"STALE {path}: 4 of 4 scenarios" in out
+
+
+async def test_an_initial_state_that_breaks_a_constraint_is_a_drop_reason_not_a_crash(tmp_path):
+    from generator.compile.build import compile_domain
+    from generator.tasks.draft import Draft, Dropped
+    from generator.tasks.environment import Environment
+    from generator.tasks.expand import Expander
+    from generator.tasks.scenario import Statement
+
+    env = Environment(compile_domain(TINY), tmp_path)
+    expander = Expander(env, seed=0)
+    twice = Statement(sql="UPDATE customers SET email = (SELECT email FROM customers WHERE customer_id = 'C00002') "
+                          "WHERE customer_id = 'C00001'")
+
+    async def broken(index: int) -> Draft:
+        return Draft(kind="action", actor=env.rows("customers")[0], statements=[twice])
+
+    expander.draft = broken
+    async with env.replayer:
+        with pytest.raises(Dropped, match=r"initial state breaks a constraint \(UNIQUE constraint failed\)"):
+            await expander.candidate(0)
