@@ -48,7 +48,8 @@ def result_text(result: Any) -> str:
 
 def answers(scenario: dict[str, Any]) -> str:
     """What a fully informed agent tells the user for the scenario's answer checks."""
-    said = [" ".join(group[0] for group in c.get("accept") or [[str(v) for row in c["expect"] for v in row]])
+    said = ["I cannot do that, our policy does not allow it" if c["expect"] == [["declined"]] else
+            " ".join(group[0] for group in c.get("accept") or [[str(v) for row in c["expect"] for v in row]])
             for c in scenario["checks"] if c["kind"] == "answer"]
     return "".join(f"Here is what you asked: {text}. " for text in said)
 

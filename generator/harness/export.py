@@ -126,8 +126,9 @@ def verifiers_row(s: Scenario) -> dict[str, Any]:
 
 
 def answer_values(s: Scenario) -> list[str]:
-    """What the agent must tell the user: every value of the answer checks, as text."""
-    return [str(v) for c in s.checks if c.kind == "answer" for row in c.expect
+    """What the agent must tell the user: every value of the answer checks, as text (a decline
+    check asks for no value: only that the agent says it cannot)."""
+    return [str(v) for c in s.checks if c.kind == "answer" and c.expect != [["declined"]] for row in c.expect
             for v in (row if isinstance(row, list) else [row])]
 
 

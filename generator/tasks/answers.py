@@ -133,3 +133,9 @@ def rejected(value: str, type: str, enum: tuple[str, ...] | None, others: list[s
             groups = groups[1:] if same_day else groups[:1]
         phrases += [alternative for group in groups for alternative in group]
     return [p for p in _unique(phrases) if p not in mine]
+
+
+# What an agent says when it declines ("I can't", "that's against our policy"), normalized: an
+# agent that silently does nothing has not told the user, so it does not pass a decline check.
+DECLINE = ["cannot", "can not", "ca not", "unable", "not able", "not allowed", "not permitted", "not possible",
+           "not eligible", "ineligible", "decline", "refuse", "policy", "wo not"]

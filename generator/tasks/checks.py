@@ -10,7 +10,7 @@ import sqlite3
 from typing import Any
 
 from generator.compile.ir import DomainIR, TableIR
-from generator.tasks.answers import accepted, rejected
+from generator.tasks.answers import DECLINE, accepted, rejected
 from generator.tasks.draft import Draft, Dropped
 from generator.tasks.scenario import Check, Statement, attach_initial
 
@@ -126,4 +126,7 @@ def derive_checks(ir: DomainIR, draft: Draft, after: sqlite3.Connection, initial
         checks.append(Check(id=f"c{len(checks) + 1:02d}", kind="answer", expect=[[text(value)]], accept=accept,
                             reject=rejected(text(value), c.type, c.enum, [text(r) for r in rivals]),
                             description=f"the agent tells the user the {column.replace('_', ' ')}"))
+    if draft.forbidden is not None:  # declining is also telling the user, not just doing nothing
+        checks.append(Check(id=f"c{len(checks) + 1:02d}", kind="answer", expect=[["declined"]], accept=[DECLINE],
+                            description=f"the agent tells the user it cannot do the {draft.forbidden.tool} request"))
     return checks

@@ -69,7 +69,9 @@ class Check(Model):
     like SQL results, so every scenario's `expect` has one shape) in some natural form: every
     group of `accept` has one of its phrases in the normalized reply, no phrase of `reject` (a
     competing value of the same field) stands beside it, and the reply is not a raw record
-    dump (`generator/judge.py`, copied into every server).
+    dump (`generator/judge.py`, copied into every server). A decline check (`expect` `[["declined"]]`)
+    accepts any way of saying no ("I can't", "that's against our policy"): where a request must be
+    declined, doing nothing is not enough, the agent must tell the user.
     """
 
     id: str

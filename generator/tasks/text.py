@@ -153,6 +153,8 @@ class Phrasebook:
             value = " ".join(group[0] for group in accepted(str(int(v) if isinstance(v, bool) else v), column.type,
                                                             column.enum))
             said.append(f"The {words(c)} of {words(singular(t))} {goal.args[goal.key.param]} is {value}.")
+        if draft.forbidden is not None:
+            said.append("I'm sorry, I cannot do the other request: our policy does not allow it.")
         return " ".join(said)
 
 

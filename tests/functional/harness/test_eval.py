@@ -48,7 +48,7 @@ def test_pass_hat_k_and_pass_at_k_on_a_hand_example():
     assert summary["overall"]["usage"]["agent_prompt_tokens"] == 140
 
 
-def test_oracle_scores_one_and_noop_zero_where_the_gold_writes_on_20_scenarios_per_domain(tmp_path, capsys):
+def test_oracle_scores_one_and_a_decline_everything_agent_only_where_all_must_be_declined(tmp_path, capsys):
     oracle, noop = tmp_path / "oracle", tmp_path / "noop"
     assert run(*DOMAINS, "--agent", "oracle", "--limit", "20", "--concurrency", "8", "--out", str(oracle)) == 0
     summary = json.loads((oracle / "summary.json").read_text())
@@ -72,7 +72,7 @@ def test_oracle_scores_one_and_noop_zero_where_the_gold_writes_on_20_scenarios_p
     summary = json.loads((noop / "summary.json").read_text())
     assert summary["overall"]["reward_mean"] < 0.25 and summary["overall"]["check_failures"]
     scenarios = {s.id: s for d in DOMAINS for s in load_scenarios(ROOT / "tasks" / d / "scenarios.jsonl")}
-    for r in lines(noop):  # doing nothing is right only where every request must be declined
+    for r in lines(noop):  # noop declines everything ("Sorry, I can't help"): right only where all must be declined
         writes = any(c.kind == "do_nothing" for c in scenarios[r["scenario_id"]].validation.negative_controls)
         assert r["reward"] == (0.0 if writes else 1.0), r["scenario_id"]
 

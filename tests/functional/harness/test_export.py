@@ -96,7 +96,8 @@ def test_tau2_tasks_follow_the_task_model(scenarios, tmp_path):
         assert [(a["name"], a["arguments"], a["requestor"]) for a in criteria["actions"]] == [
             (a.tool, a.arguments, "assistant") for a in s.gold_actions]
         assert len({a["action_id"] for a in criteria["actions"]}) == len(s.gold_actions)
-        answers = [str(v) for c in s.checks if c.kind == "answer" for row in c.expect for v in row]
+        answers = [str(v) for c in s.checks if c.kind == "answer" and c.expect != [["declined"]]
+                   for row in c.expect for v in row]
         assert criteria["communicate_info"] == answers
         assert criteria["reward_basis"] == (["DB", "COMMUNICATE"] if answers else ["DB"])
         assert task["x_scaleenv_checks"] == [c.model_dump() for c in s.checks]
