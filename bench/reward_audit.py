@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from generator.compile.build import compile_domain  # noqa: E402
+from generator.probe.plan import target_load  # noqa: E402
 from generator.tasks.checks import changed_keys  # noqa: E402
-from generator.tasks.controls import key_load  # noqa: E402
 from generator.tasks.environment import Environment  # noqa: E402
 from generator.tasks.scenario import Action, Scenario, load_scenarios, sql_checks_pass  # noqa: E402
 
@@ -43,7 +43,7 @@ def touched_only(scenario: Scenario) -> Scenario:
 
 async def audit(env: Environment, scenarios: list[Scenario], rng: random.Random) -> tuple[Counter, Counter, Counter]:
     ir, caught, passed, baseline = env.ir, Counter(), Counter(), Counter()
-    writers = [t for t in ir.tools if not t.read_only and key_load(t) is not None]
+    writers = [t for t in ir.tools if not t.read_only and target_load(t) is not None]
     async with env.replayer:
         for s in scenarios:
             image = env.image_for(s.initial_state.statements, s.now)
@@ -51,7 +51,7 @@ async def audit(env: Environment, scenarios: list[Scenario], rng: random.Random)
             user = s.user.profile[env.actor.primary_key]
             found: set[str] = set()
             for tool in rng.sample(writers, len(writers)):
-                load = key_load(tool)
+                load = target_load(tool)
                 rows = env.rows(load.table)
                 for row in rng.sample(rows, min(3, len(rows))):
                     owner = env.owner_of(ir.table(load.table), row)

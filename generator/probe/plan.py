@@ -10,7 +10,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator.compile.ir import CheckIR, DomainIR, ParamIR, TableIR, ToolIR
+from generator.compile.ir import CheckIR, DomainIR, LoadIR, ParamIR, TableIR, ToolIR
 
 MISSING = "ZZ-missing-0000"
 
@@ -61,6 +61,12 @@ def holds(check: CheckIR, args: dict[str, Any], entities: dict[str, dict]) -> bo
     return OPS[check.op](row.get(check.column), resolve(check.value, args, entities))
 
 
+def target_load(tool: ToolIR) -> LoadIR | None:
+    """The entity a tool acts on: its key param's row, else its first required load."""
+    return next((ld for ld in tool.loads if ld.param == tool.key), None) or next(
+        (ld for ld in tool.loads if ld.required), None)
+
+
 class Planner:
     """Derives cases for one tool from the IR and the seed database."""
 
@@ -100,9 +106,9 @@ class Planner:
 
     def base_args(self, tool: ToolIR) -> tuple[dict[str, Any], dict[tuple[str, str], dict], dict | None]:
         """A call whose loads all succeed, preferring seed rows that satisfy every precondition."""
-        key_load = next((ld for ld in tool.loads if ld.param == tool.key), None)
-        if tool.kind != "list":  # a list tool's witness is a row of its own table, filters come from it
-            key_load = key_load or next((ld for ld in tool.loads if ld.required), None)
+        # a list tool's witness is a row of its own table, filters come from it
+        key_load = next((ld for ld in tool.loads if ld.param == tool.key), None) if tool.kind == "list" \
+            else target_load(tool)
         table = self.ir.table(tool.table) if tool.table else None
         candidates: list[dict[str, Any] | None]
         if key_load is not None:

@@ -12,7 +12,7 @@ from typing import Any
 from generator.compile.ir import DomainIR, TableIR
 from generator.tasks.answers import DECLINE, accepted, rejected
 from generator.tasks.draft import Draft, Dropped
-from generator.tasks.scenario import Check, Statement, attach_initial
+from generator.tasks.scenario import Check, Statement, initial_attached
 
 NEW = "(new)"  # the key of a row the episode added, which checks match by content
 
@@ -107,8 +107,7 @@ def derive_checks(ir: DomainIR, draft: Draft, after: sqlite3.Connection, initial
     """One whole-state check per domain table, expecting exactly the gold's changes, then the
     answer checks of the information goals. `after` is the gold end state."""
     checks: list[Check] = []
-    attach_initial(after, initial)
-    try:
+    with initial_attached(after, initial):
         for table in ir.tables:
             sql = state_sql(ir, table)
             expect = rows(after, sql, {})
@@ -116,8 +115,6 @@ def derive_checks(ir: DomainIR, draft: Draft, after: sqlite3.Connection, initial
                            else f"{table.name}: unchanged")
             checks.append(Check(id=f"c{len(checks) + 1:02d}", sql=sql, expect=expect, table=table.name,
                                 description=description))
-    finally:
-        after.execute("DETACH DATABASE initial")
     for (table, column, value), rivals in zip(draft.info, draft.rivals, strict=True):
         c = ir.table(table).column(column)
         accept = accepted(text(value), c.type, c.enum)

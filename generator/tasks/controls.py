@@ -14,7 +14,7 @@ import random
 import sqlite3
 from typing import Any
 
-from generator.compile.ir import LoadIR, ToolIR
+from generator.probe.plan import target_load
 from generator.tasks.checks import changed_keys
 from generator.tasks.draft import Draft
 from generator.tasks.environment import Environment
@@ -22,12 +22,6 @@ from generator.tasks.scenario import Action, Trajectory
 
 EXTRA_WRITES = ("same_user", "other_user", "unowned")
 TRIES = 8  # server runs spent looking for one extra write of a kind
-
-
-def key_load(tool: ToolIR) -> LoadIR | None:
-    """The entity a write tool acts on: its key param's row, else its first required load."""
-    return next((ld for ld in tool.loads if ld.param == tool.key), None) or next(
-        (ld for ld in tool.loads if ld.required), None)
 
 
 class Trials:
@@ -103,18 +97,13 @@ class Trials:
         tries = 0
         for name in [*goal_tools, *others]:
             tool = self.ir.tool(name)
-            load = key_load(tool)
+            load = target_load(tool)
             if load is None:
                 continue
             rows = [r for r in self.env.rows(load.table) if self.whose(load.table, r) == who]
             for row in self.rng.sample(rows, min(2, len(rows))):
-                args = self.env.planner.derive(tool, load, row)
-                for p in tool.params:
-                    if p.enum and not p.ref and p.example is None and p.name in args and p.default is None:
-                        args[p.name] = self.rng.choice(p.enum)
-                if any(p.required and p.name not in args for p in tool.params):
-                    continue
-                if not self.env.planner.valid(tool, args, self.env.planner.entities(tool, args, {})):
+                args = self.env.call_args(tool, load, row, self.rng)
+                if args is None or not self.env.planner.valid(tool, args, self.env.planner.entities(tool, args, {})):
                     continue
                 extra = Action(tool=name, arguments=args)
                 tries += 1

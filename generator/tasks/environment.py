@@ -6,13 +6,14 @@ Also answers who owns a row (the actor id, directly or through one foreign key h
 from __future__ import annotations
 
 import hashlib
+import random
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 from generator.compile import graph as tdg
 from generator.compile.build import Build
-from generator.compile.ir import DomainIR, TableIR
+from generator.compile.ir import DomainIR, LoadIR, TableIR, ToolIR
 from generator.probe.plan import Planner
 from generator.probe.replayer import Replayer
 from generator.probe.run import load_package
@@ -64,3 +65,14 @@ class Environment:
                     if found:
                         return found[0]
         return None
+
+    def call_args(self, tool: ToolIR, load: LoadIR, row: dict[str, Any], rng: random.Random) -> dict[str, Any] | None:
+        """Arguments for a call of `tool` on `row` (enum values without an example drawn with `rng`),
+        or None when a required argument cannot be derived."""
+        args = self.planner.derive(tool, load, row)
+        for p in tool.params:
+            if p.enum and not p.ref and p.example is None and p.name in args and p.default is None:
+                args[p.name] = rng.choice(p.enum)
+        if any(p.required and p.name not in args for p in tool.params):
+            return None
+        return args

@@ -23,6 +23,7 @@ import anyio
 
 from generator.compile.build import compile_domain
 from generator.compile.ir import LoadIR, ToolIR
+from generator.probe.plan import target_load
 from generator.tasks.checks import changed_keys, derive_checks, text
 from generator.tasks.controls import Trials
 from generator.tasks.distractors import clone
@@ -67,8 +68,7 @@ class Expander:
     # --- choosing goals ---
 
     def goal_load(self, tool: ToolIR) -> LoadIR | None:
-        load = next((ld for ld in tool.loads if ld.param == tool.key), None)
-        load = load or next((ld for ld in tool.loads if ld.required), None)
+        load = target_load(tool)
         if load is None:
             return None
         table = self.ir.table(load.table)
@@ -107,11 +107,8 @@ class Expander:
             row_owner = self.env.owner_of(table, row)
             if row_owner is None or (actor_id is not None and (row_owner == actor_id) == foreign):
                 continue
-            args = self.env.planner.derive(tool, load, row)
-            for p in tool.params:
-                if p.enum and not p.ref and p.example is None and p.name in args and p.default is None:
-                    args[p.name] = rng.choice(p.enum)
-            if any(p.required and p.name not in args for p in tool.params):
+            args = self.env.call_args(tool, load, row, rng)
+            if args is None:
                 continue
             tries += 1
             overrides = self.env.planner.force(with_policy(tool), args)  # gold never breaks the policy
@@ -338,6 +335,7 @@ class Expander:
                               declined=[{"tool": g.tool.name, "reason": g.refused} for g in refused],
                               difficulty=difficulty, goals=[g.tool.name for g in draft.goals]),
         )
+
 
 def expand_domain(domain: str | Path, count: int, seed: int, progress: Callable[[int, int], None] | None = None,
                   max_tries: int | None = None) -> Result:

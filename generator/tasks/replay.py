@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from generator.probe.replayer import Replayer
-from generator.tasks.scenario import Scenario, run_checks, sql_results
+from generator.tasks.scenario import Scenario, run_checks, sql_checks_pass, sql_results
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,7 +40,7 @@ async def verify_scenario(replayer: Replayer, scenario: Scenario) -> list[str]:
         problems.append(f"gold fails checks {', '.join(failed)}")
     for control in scenario.validation.negative_controls:
         _, end = await replayer.run(image, control.actions)
-        if all(r["passed"] for r in sql_results(run_checks(end, image, scenario), scenario)):
+        if sql_checks_pass(end, image, scenario):
             problems.append(f"negative control '{control.name}' passes every check")
     for alternative in scenario.validation.valid_alternatives:
         _, end = await replayer.run(image, alternative.actions)

@@ -7,13 +7,15 @@ the negative controls that prove the checks reject wrong behaviour and the valid
 alternatives that prove they accept right behaviour done another way.
 
 SQL checks run on the end state with the initial state attached read-only as schema
-`initial`, so a check can compare what changed (`attach_initial`).
+`initial`, so a check can compare what changed (`initial_attached`).
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -154,30 +156,30 @@ def load_scenarios(path: Path) -> list[Scenario]:
     return [Scenario.model_validate_json(text)]
 
 
-def attach_initial(conn: sqlite3.Connection, initial: bytes) -> None:
-    """Attach a database image as schema `initial` (what whole-state checks compare against)."""
+@contextmanager
+def initial_attached(conn: sqlite3.Connection, initial: bytes) -> Iterator[sqlite3.Connection]:
+    """`conn` with a database image attached as schema `initial` (what whole-state checks compare
+    against) for the duration; `conn` is left as it was."""
     conn.execute("ATTACH DATABASE ':memory:' AS initial")
-    conn.deserialize(initial, name="initial")
+    try:
+        conn.deserialize(initial, name="initial")
+        yield conn
+    finally:
+        conn.execute("DETACH DATABASE initial")
 
 
 def run_checks(end: sqlite3.Connection, initial: bytes, scenario: Scenario,
                said: str | None = None) -> list[dict[str, Any]]:
-    """Evaluate every check on the end state (a connection the caller owns, left as it was)
-    against the initial state's image; answer checks need the agent's text."""
-    attach_initial(end, initial)
-    try:
+    """Evaluate every check on the end state (a connection the caller owns) against the initial
+    state's image; answer checks need the agent's text."""
+    with initial_attached(end, initial):
         return [evaluate(end, check, said) for check in scenario.checks]
-    finally:
-        end.execute("DETACH DATABASE initial")
 
 
 def sql_checks_pass(end: sqlite3.Connection, initial: bytes, scenario: Scenario) -> bool:
     """Whether every SQL check passes, stopping at the first that fails (for replaying controls)."""
-    attach_initial(end, initial)
-    try:
+    with initial_attached(end, initial):
         return all(evaluate(end, c, None)["passed"] for c in scenario.checks if c.kind == "sql")
-    finally:
-        end.execute("DETACH DATABASE initial")
 
 
 def sql_results(results: list[dict[str, Any]], scenario: Scenario) -> list[dict[str, Any]]:

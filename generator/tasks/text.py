@@ -14,7 +14,7 @@ from collections import Counter
 from typing import Any
 
 from generator.compile.ir import DomainIR, ToolIR
-from generator.compile.names import singular
+from generator.compile.names import singular, words
 from generator.tasks.answers import accepted
 from generator.tasks.draft import Draft
 from generator.tasks.scenario import Scenario, User
@@ -36,10 +36,6 @@ ID_LIKE = re.compile(r"\b[A-Z]{1,4}\d{4,}\b")
 def phrase(tool: ToolIR) -> str:
     """The request a tool fulfils, from its verb-object name: `cancel_order` -> 'cancel order'."""
     return words(tool.name)
-
-
-def words(name: str) -> str:
-    return name.replace("_", " ")
 
 
 def spoken(value: Any) -> str:
