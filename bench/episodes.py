@@ -29,6 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from generator.harness.agents import answers  # noqa: E402 - what the oracle tells the user
+
 
 def rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -44,11 +46,6 @@ def digest(conn) -> str:
         for row in conn.execute(f"SELECT * FROM {name} ORDER BY 1"):
             h.update(repr(row).encode())
     return h.hexdigest()
-
-
-def answers(scenario: dict) -> str:
-    """What an agent that got everything right tells the user (for answer checks)."""
-    return " ".join(str(v) for c in scenario["checks"] if c["kind"] == "answer" for row in c["expect"] for v in row)
 
 
 def pct(values: list[float], q: float) -> float:
