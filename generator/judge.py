@@ -35,6 +35,16 @@ def _spans(phrase: str, text: str) -> list[tuple[int, int]]:
     return [m.span() for m in re.finditer(pattern, text)]
 
 
+def carries(text: str, facts: list[list[str]]) -> tuple[bool, str]:
+    """Whether a text the agent composed (a ticket, a note) carries every fact: one normalized
+    phrase of each group appears in it, whatever the wording around it."""
+    said = normalize(text or "")
+    for group in facts:
+        if not any(_spans(alternative, said) for alternative in group):
+            return False, "missing: " + (group[0] if group else "?")
+    return True, "ok"
+
+
 def judge(said: str, accept: list[list[str]], reject: list[str]) -> tuple[bool, str]:
     """Whether the reply states the value (every accept group met, no competing value beside it) and why not."""
     if not (said or "").strip():

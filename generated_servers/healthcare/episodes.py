@@ -40,7 +40,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .judge import judge
+from .judge import carries, judge
 from .runtime import SqlRefused, Store, committed_scenario, guarded, scenario_image, seed_image
 
 MAX_TRANSCRIPT = 1 << 20  # characters of agent text an answer check reads
@@ -109,13 +109,13 @@ def check_scenario(scenario: Any) -> dict[str, Any]:
         _need(isinstance(check, dict), where, "an object")
         _need(isinstance(check.get("id"), str), f"{where}.id", "a string")
         kind = check.get("kind", "sql")
-        _need(kind in ("sql", "answer"), f"{where}.kind", '"sql" or "answer"')
-        if kind == "sql":
+        _need(kind in ("sql", "answer", "text"), f"{where}.kind", '"sql", "answer" or "text"')
+        if kind in ("sql", "text"):
             _need(isinstance(check.get("sql"), str), f"{where}.sql", "a string")
             _need(isinstance(check.get("params", {}), list | dict), f"{where}.params", "a list or an object")
             _need(isinstance(check.get("expect"), list), f"{where}.expect", "a list of rows")
             _need(isinstance(check.get("table"), str | None), f"{where}.table", "a string or null")
-        else:
+        if kind in ("answer", "text"):
             accept = check.get("accept", [])
             _need(
                 isinstance(accept, list)
@@ -148,20 +148,39 @@ def run_checks(
 ) -> list[dict[str, Any]]:
     """Evaluate a scenario's checks: SQL checks on the end state `conn` with the initial state
     attached as schema `initial`, read only and guarded (see runtime.guarded), answer checks on
-    what the agent said. A check the guard refuses raises SqlRefused naming it."""
+    what the agent said, text checks on the facts a composed text carries. A check the guard
+    refuses raises SqlRefused naming it."""
     conn.execute("ATTACH DATABASE ':memory:' AS initial")
     conn.deserialize(initial, name="initial")
     conn.execute("PRAGMA query_only = ON")
     results = []
     with guarded(conn, writes=False) as run:
         for check in checks:
-            if check.get("kind", "sql") == "sql":
+            kind = check.get("kind", "sql")
+            if kind in ("sql", "text"):
                 try:
                     rows = [list(row) for row in run(check["sql"], check.get("params", {}))]
                 except SqlRefused as exc:
                     raise SqlRefused(f"check {check['id']}: {exc}") from None
                 except sqlite3.Error as exc:
                     results.append({"id": check["id"], "passed": False, "error": str(exc)})
+                    continue
+                if kind == "text":
+                    verdicts = [
+                        carries("" if row[0] is None else str(row[0]), check.get("accept", []))
+                        for row in rows
+                        if row
+                    ] or [(False, "no text written")]
+                    passed = any(ok for ok, _ in verdicts)
+                    results.append(
+                        {
+                            "id": check["id"],
+                            "passed": passed,
+                            "got": rows,
+                            "expect": check["expect"],
+                            "reason": "ok" if passed else verdicts[0][1],
+                        }
+                    )
                     continue
                 result = {
                     "id": check["id"],

@@ -151,6 +151,7 @@ class ToolIR:
     principals: tuple[str, ...] = ("user",)  # who may ask for the tool
     asks: tuple[str, ...] = ()  # the user's own phrasings of a request for this tool
     reasons: tuple[str, ...] = ()  # why a user asks, for {reason}
+    stories: tuple[Any, ...] = ()  # spec Story objects: what happened, for {story}, with the facts texts carry
 
 
 @dataclass(frozen=True)

@@ -383,6 +383,7 @@ class Lowerer:
             principals=tuple(spec.principals),
             asks=tuple(spec.asks),
             reasons=tuple(spec.reasons),
+            stories=tuple(spec.stories),
         )
 
 

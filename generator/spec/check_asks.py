@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import string
 
+from generator.judge import carries, normalize
 from generator.spec.check_core import CheckerCore, suggest
 from generator.spec.models import Tool
 
@@ -16,6 +17,11 @@ class AskChecks(CheckerCore):
         for name, tool in self.spec.tools.items():
             for i, text in enumerate(tool.asks):
                 self.ask(("tools", name, "asks", i), name, tool, text)
+            for i, story in enumerate(tool.stories):
+                self.story(("tools", name, "stories", i), name, tool, story)
+            if tool.stories and not any("{story}" in text for text in tool.asks):
+                self.warn(("tools", name, "stories"), "stories are never told: no `asks` item has {story}",
+                          "add {story} where the user says what happened")
             if tool.reasons and "reason" in tool.params:
                 self.error(("tools", name, "reasons"), "reasons would replace the tool's own `reason` param",
                            "drop reasons: {reason} already says the value the call passes")
@@ -29,12 +35,16 @@ class AskChecks(CheckerCore):
         except ValueError as exc:
             self.error(at, f"cannot fill this phrasing: {exc}", "write placeholders as {param}; double {{ }} for braces")
             return
-        names = set(tool.params) | {"reason"}
+        names = set(tool.params) | {"reason", "story"}
         for field in sorted(fields):
             if field not in names:
                 self.error(at, f"placeholder {{{field}}} is not a param of {name}", suggest(field, names, "params"))
         if "reason" in fields and not tool.reasons and "reason" not in tool.params:
             self.error(at, "placeholder {reason} needs a list of reasons", "add reasons: [...] to the tool")
+        if "story" in fields and not tool.stories:
+            self.error(at, "placeholder {story} needs a list of stories", "add stories: [{tell, args, facts}] to the tool")
+        if "story" in fields:  # the story's args are what the user tells
+            fields |= {p for story in tool.stories for p in story.args}
         actor = self.spec.actor
         # the user gives their own id when they introduce themselves; every other required value
         # must be in the request, or the agent could not do what is asked
@@ -46,3 +56,25 @@ class AskChecks(CheckerCore):
         bare = re.sub(r"\{\w*\}", "", text)
         if re.search(rf"\b{re.escape(name)}\b|\b{re.escape(name.replace('_', ' '))}\b", bare, re.IGNORECASE):
             self.error(at, f"the user's words name the tool {name!r}", "say what the user wants, not the tool")
+
+    def story(self, at: tuple, name: str, tool: Tool, story) -> None:
+        for param in story.args:
+            if param not in tool.params:
+                self.error((*at, "args", param), f"{param!r} is not a param of {name}",
+                           suggest(param, set(tool.params), "params"))
+            elif tool.params[param].ref:
+                self.error((*at, "args", param), f"{param!r} names a row; a story cannot fix which one",
+                           "leave ids out of stories: the expander picks the rows")
+        for param, facts in story.facts.items():
+            where = (*at, "facts", param)
+            if param not in story.args:
+                self.error(where, f"facts for {param!r}, which this story's args do not set",
+                           f"add {param}: <a sample text carrying the facts> to args")
+                continue
+            if not facts or any(not group or not all(normalize(a) for a in group) for group in facts):
+                self.error(where, "every fact needs at least one non-empty phrase", "write each fact as [phrase, ...]")
+                continue
+            ok, why = carries(str(story.args[param]), [[normalize(a) for a in group] for group in facts])
+            if not ok:
+                self.error(where, f"the story's own {param} does not carry its facts ({why})",
+                           "reword the sample text or add the phrase it uses to the fact's alternatives")

@@ -16,7 +16,7 @@ NAME = r"^[a-z][a-z0-9_]*$"
 
 ColumnType = Literal["text", "integer", "real", "boolean", "date", "datetime"]
 ParamType = Literal["string", "integer", "number", "boolean", "date", "datetime", "array"]
-Policy = Literal["exempt", "hard", "semantic"]
+Policy = Literal["exempt", "hard", "semantic", "composed"]
 Kind = Literal["get", "list", "create", "update", "transition", "delete", "custom"]
 Op = Literal["in", "not_in", "eq", "ne", "gt", "gte", "lt", "lte"]
 
@@ -73,7 +73,8 @@ class Column(Strict):
     check: str | None = Field(None, description="SQL CHECK expression")
     enum: list[str] | None = None
     default: Any = None
-    policy: Policy = "hard"
+    policy: Policy = Field("hard", description="how checks compare it: exempt (left out), hard (exact), semantic "
+                           "(trimmed, lower-cased), composed (free text the agent writes: by the facts it carries)")
     gen: Gen | None = None
 
 
@@ -179,6 +180,22 @@ class Returns(Strict):
 Principal = Literal["user", "staff", "operations"]
 
 
+class Story(Strict):
+    """One thing that happened to a user, for a tool whose request carries free text the agent writes.
+
+    The user tells it in their own words (`tell`, for {story} in `asks`); the gold call passes
+    `args`; a text the agent composes for a param in `facts` must carry every fact: each item is
+    a group of alternative phrases, one of which must appear (after normalizing case and
+    punctuation), so "Checked bag never arrived" and "the customer's luggage is missing" both carry
+    [[bag, luggage], [never arrived, missing]]. A `composed` column is checked this way.
+    """
+
+    tell: str = Field(min_length=1, description="what happened, in the user's words (first person)")
+    args: dict[str, Any] = Field(description="the values the gold call passes, incl. a sample text per composed param")
+    facts: dict[str, list[list[str]]] = Field(
+        default_factory=dict, description="per composed param: groups of alternative phrases, each group must appear")
+
+
 class Tool(Strict):
     description: str
     kind: Kind
@@ -189,6 +206,8 @@ class Tool(Strict):
         "values, as a list for list arguments), {reason} one of `reasons`; never name the tool or a parameter",
     )
     reasons: list[str] = Field(default_factory=list, description="why a user asks, for {reason} in `asks`")
+    stories: list[Story] = Field(
+        default_factory=list, description="what happened, for {story} in `asks`: one is drawn per scenario")
     principals: list[Principal] = Field(
         default_factory=lambda: ["user"],
         description="who may ask for this tool: 'user' (the actor themself), 'staff', 'operations'; "

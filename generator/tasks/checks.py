@@ -10,11 +10,15 @@ import sqlite3
 from typing import Any
 
 from generator.compile.ir import DomainIR, TableIR
+from generator.compile.names import singular, words
+from generator.judge import normalize
 from generator.tasks.answers import DECLINE, accepted, rejected
 from generator.tasks.draft import Draft, Dropped
+from generator.tasks.environment import story_of
 from generator.tasks.scenario import Check, Statement, initial_attached
 
 NEW = "(new)"  # the key of a row the episode added, which checks match by content
+KEPT, WRITTEN = "(kept)", "(written)"  # a composed text as whole-state checks see it: its words are a `text` check's
 
 
 def text_expr(table: TableIR, column: str) -> str:
@@ -76,11 +80,15 @@ def state_sql(ir: DomainIR, table: TableIR) -> str:
     Rows present in both states are compared by key; rows the episode added are matched by
     content: a generated key (and a reference to another added row) reads `(new)`, so any
     valid order of independent creates gives the same rows. Multisets: `n` counts duplicates.
+    A composed column reads `(kept)` or `(written)`: what it says is checked by its facts.
     """
     pk = table.primary_key
     cols = checked_columns(table)
 
     def current(column: str) -> str:
+        if table.column(column).policy == "composed":  # whether it was written; `text` checks read the words
+            return (f"CASE WHEN {column} IS (SELECT i.{column} FROM initial.{table.name} AS i "
+                    f"WHERE i.{pk} = main.{table.name}.{pk}) THEN '{KEPT}' ELSE '{WRITTEN}' END")
         ref = table.column(column).references
         if ref is None or not ir.table(ref[0]).id_prefix:
             return text_expr(table, column)
@@ -89,7 +97,10 @@ def state_sql(ir: DomainIR, table: TableIR) -> str:
 
     key = f"CAST({pk} AS TEXT)"
     new_key = f"'{NEW}'" if table.id_prefix else key
-    was = ", ".join([f"{key} AS row_key", *(f"{text_expr(table, c)} AS {c}" for c in cols)])
+    def before(column: str) -> str:
+        return f"'{KEPT}'" if table.column(column).policy == "composed" else text_expr(table, column)
+
+    was = ", ".join([f"{key} AS row_key", *(f"{before(c)} AS {c}" for c in cols)])
     now = ", ".join([f"{key} AS row_key", *(f"{current(c)} AS {c}" for c in cols)])
     new = ", ".join([f"{new_key} AS row_key", *(f"{current(c)} AS {c}" for c in cols)])
     old = f"SELECT {pk} FROM initial.{table.name}"
@@ -115,6 +126,7 @@ def derive_checks(ir: DomainIR, draft: Draft, after: sqlite3.Connection, initial
                            else f"{table.name}: unchanged")
             checks.append(Check(id=f"c{len(checks) + 1:02d}", sql=sql, expect=expect, table=table.name,
                                 description=description))
+    checks += text_checks(ir, draft, after, initial, len(checks))
     for (table, column, value), rivals in zip(draft.info, draft.rivals, strict=True):
         c = ir.table(table).column(column)
         accept = accepted(text(value), c.type, c.enum)
@@ -126,4 +138,34 @@ def derive_checks(ir: DomainIR, draft: Draft, after: sqlite3.Connection, initial
     if draft.forbidden is not None:  # declining is also telling the user, not just doing nothing
         checks.append(Check(id=f"c{len(checks) + 1:02d}", kind="answer", expect=[["declined"]], accept=[DECLINE],
                             description=f"the agent tells the user it cannot do the {draft.forbidden.tool} request"))
+    return checks
+
+
+def text_checks(ir: DomainIR, draft: Draft, after: sqlite3.Connection, initial: bytes, n: int) -> list[Check]:
+    """One `text` check per composed text the gold wrote: the row's text must carry the facts of
+    the story the user told (found by the text the gold passed), or, without a story, the gold's
+    own words."""
+    told = {str(v).strip(): facts for goal in draft.goals if (story := story_of(goal.tool, goal.args))
+            for param, facts in story.facts.items() if (v := story.args.get(param)) is not None}
+    checks: list[Check] = []
+    with initial_attached(after, initial):
+        for table in ir.tables:
+            pk = table.primary_key
+            for column in (c.name for c in table.columns if c.policy == "composed"):
+                written = after.execute(
+                    f"SELECT m.{pk}, m.{column}, i.{pk} IS NULL FROM main.{table.name} AS m LEFT JOIN "
+                    f"initial.{table.name} AS i ON i.{pk} = m.{pk} WHERE m.{column} IS NOT NULL AND "
+                    f"(i.{pk} IS NULL OR m.{column} IS NOT i.{column}) ORDER BY m.{pk}").fetchall()
+                for key, value, new in written:
+                    facts = [[normalize(a) for a in group] for group in told.get(str(value).strip(), [])]
+                    if new:  # an added row's key is whatever the episode generated
+                        sql, params = (f"SELECT {column} FROM main.{table.name} WHERE {pk} NOT IN "
+                                       f"(SELECT {pk} FROM initial.{table.name}) ORDER BY {pk}"), {}
+                    else:
+                        sql, params = f"SELECT {column} FROM main.{table.name} WHERE {pk} = :key", {"key": key}
+                    checks.append(Check(
+                        id=f"c{n + len(checks) + 1:02d}", kind="text", sql=sql, params=params, expect=[[value]],
+                        accept=facts or [[normalize(str(value))]], table=table.name,
+                        description=f"the {words(column)} written {'on the new' if new else 'on'} "
+                                    f"{words(singular(table.name))} carries the facts the user gave"))
     return checks

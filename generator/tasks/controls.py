@@ -2,8 +2,9 @@
 
 Negative controls: do nothing, leave out a write, act on the look-alike, do the forbidden
 request, an extra write on another row of the same user, on another user's row and on a row
-no user owns, and a goal done twice. Valid alternatives: extra reads, reads left out, an
-update split into one call per field, independent writes in another order. Each candidate
+no user owns, a goal done twice, and free texts that do not carry the user's facts. Valid
+alternatives: extra reads, reads left out, an update split into one call per field,
+independent writes in another order, free texts that carry the facts in other words. Each candidate
 runs on the real server; one whose calls are rejected, or whose extra write changes nothing
 the checks compare, says nothing about the checks and is not kept.
 """
@@ -12,12 +13,13 @@ from __future__ import annotations
 
 import random
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 from generator.probe.plan import target_load
 from generator.tasks.checks import changed_keys
 from generator.tasks.draft import Draft
-from generator.tasks.environment import Environment
+from generator.tasks.environment import Environment, story_of
 from generator.tasks.scenario import Action, Trajectory
 
 EXTRA_WRITES = ("same_user", "other_user", "unowned")
@@ -39,11 +41,13 @@ class Trials:
         self.goal_rows = {(g.key.table, g.row[self.ir.table(g.key.table).primary_key]) for g in draft.goals}
 
     async def changes_more(self, actions: list[Action]) -> bool:
-        """Whether every call succeeds and the end state differs from gold's on compared columns."""
+        """Whether every call succeeds and the end state differs from gold's on compared columns
+        (looked for in the tables the calls beyond the gold declare they write)."""
         results, end = await self.env.run(self.image, actions)
         if any(r.is_error for r in results):
             return False
-        return bool(changed_keys(self.ir, self.gold_end, end))
+        return bool(changed_keys(self.ir, self.gold_end, end,
+                                 {t for a in actions[len(self.gold):] for t in self.ir.tool(a.tool).writes}))
 
     async def runs(self, actions: list[Action]) -> bool:
         results, _ = await self.env.run(self.image, actions)
@@ -69,6 +73,9 @@ class Trials:
         if draft.forbidden is not None:
             controls.append(Trajectory(name=f"do the forbidden {draft.forbidden.tool}", kind="forbidden",
                                        actions=[*gold, draft.forbidden]))
+        worded = self.reworded(lambda facts: "Please see the conversation with the customer.")
+        if worded is not None:
+            controls.append(Trajectory(name="texts without the facts", kind="text_without_facts", actions=worded))
         for who in EXTRA_WRITES:
             extra = await self.extra_write(who)
             if extra is not None:
@@ -132,6 +139,9 @@ class Trials:
             if len(parts) > 1:
                 found.append(Trajectory(name=f"{action.tool} one field per call", kind="split_update",
                                         actions=[*gold[:i], *parts, *gold[i + 1:]]))
+        worded = self.reworded(lambda facts: "Customer reports: " + "; ".join(group[-1] for group in facts) + ".")
+        if worded is not None:
+            found.append(Trajectory(name="texts in other words", kind="reworded_text", actions=worded))
         if len(writes) > 1:
             reordered = [*reads, *reversed(writes)]
             if reordered != gold and await self.runs(reordered):
@@ -148,3 +158,15 @@ class Trials:
             return [action]
         fixed = {k: v for k, v in action.arguments.items() if k not in fields}
         return [Action(tool=action.tool, arguments={**fixed, name: action.arguments[name]}) for name in fields]
+
+    def reworded(self, write: Callable[[list[list[str]]], str]) -> list[Action] | None:
+        """The gold with every composed text the user's story gives facts for written by `write`
+        from those facts, or None when the gold composes no such text."""
+        actions, changed = [], False
+        for action in self.gold:
+            story = story_of(self.ir.tool(action.tool), action.arguments)
+            facts = {p: f for p, f in story.facts.items() if p in action.arguments} if story else {}
+            actions.append(Action(tool=action.tool, arguments={**action.arguments,
+                                                                **{p: write(f) for p, f in facts.items()}}))
+            changed = changed or bool(facts)
+        return actions if changed else None

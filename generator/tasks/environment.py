@@ -20,6 +20,16 @@ from generator.probe.run import load_package
 from generator.tasks.draft import Dropped
 
 
+def story_args(tool: ToolIR, rng: random.Random) -> dict[str, Any]:
+    """The values one of the tool's stories (drawn with `rng`) gives its call, or {} without stories."""
+    return dict(rng.choice(tool.stories).args) if tool.stories else {}
+
+
+def story_of(tool: ToolIR, args: dict[str, Any]):
+    """The story whose values a call carries, or None."""
+    return next((s for s in tool.stories if all(args.get(k) == v for k, v in s.args.items())), None)
+
+
 class Environment:
     """The generated server under test, its IR and graph, and a runner for action lists."""
 
@@ -39,6 +49,7 @@ class Environment:
         if not self.ir.actor:
             raise Dropped(f"domain {self.ir.name} names no actor table (spec field 'actor')")
         self.actor = self.ir.table(self.ir.actor)
+        self.owners: dict[tuple[str, Any], Any] = {}
 
     def rows(self, table: str, where: str = "", params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         t = self.ir.table(table)
@@ -51,7 +62,16 @@ class Environment:
         return next((c.name for c in table.columns if c.references and c.references[0] == self.actor.name), None)
 
     def owner_of(self, table: TableIR, row: dict[str, Any]) -> Any:
-        """The actor id a row belongs to: directly, or through one foreign key hop."""
+        """The actor id a row belongs to: directly, or through one foreign key hop (seed rows are
+        looked up once)."""
+        key = (table.name, row.get(table.primary_key))
+        if key[1] is None:
+            return self.find_owner(table, row)
+        if key not in self.owners:
+            self.owners[key] = self.find_owner(table, row)
+        return self.owners[key]
+
+    def find_owner(self, table: TableIR, row: dict[str, Any]) -> Any:
         column = self.owner_column(table)
         if column is not None:
             return row[column]
@@ -67,12 +87,13 @@ class Environment:
         return None
 
     def call_args(self, tool: ToolIR, load: LoadIR, row: dict[str, Any], rng: random.Random) -> dict[str, Any] | None:
-        """Arguments for a call of `tool` on `row` (enum values without an example drawn with `rng`),
-        or None when a required argument cannot be derived."""
+        """Arguments for a call of `tool` on `row` (enum values without an example drawn with `rng`,
+        one of the tool's stories drawn too), or None when a required argument cannot be derived."""
         args = self.planner.derive(tool, load, row)
         for p in tool.params:
             if p.enum and not p.ref and p.example is None and p.name in args and p.default is None:
                 args[p.name] = rng.choice(p.enum)
+        args |= story_args(tool, rng)
         if any(p.required and p.name not in args for p in tool.params):
             return None
         return args

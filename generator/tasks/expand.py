@@ -28,7 +28,7 @@ from generator.tasks.checks import changed_keys, derive_checks, text
 from generator.tasks.controls import Trials
 from generator.tasks.distractors import clone
 from generator.tasks.draft import Draft, Dropped, Goal
-from generator.tasks.environment import Environment
+from generator.tasks.environment import Environment, story_args
 from generator.tasks.refusals import breach, refusable, with_policy
 from generator.tasks.scenario import (
     Action,
@@ -126,8 +126,9 @@ class Expander:
             if row_owner is None or (actor_id is not None and (row_owner == actor_id) == foreign):
                 continue
             statements = [Statement(sql=sql) for sql in test.setup]
-            if await self.runs(base + statements, Action(tool=tool.name, arguments=dict(test.args))):
-                return Goal(tool, dict(test.args), load, found[0], row_owner), statements
+            args = dict(test.args) | story_args(tool, rng)
+            if await self.runs(base + statements, Action(tool=tool.name, arguments=args)):
+                return Goal(tool, args, load, found[0], row_owner), statements
         raise Dropped(f"no runnable {tool.name} call")
 
     async def runs(self, statements: list[Statement], action: Action) -> bool:
@@ -173,7 +174,7 @@ class Expander:
         if not self.goal_tools:
             raise Dropped("no goal tools")
         n_goals = {"multi_goal": rng.choice([2, 2, 3]), "policy_refusal": rng.choice([1, 1, 2])}.get(kind, 1)
-        tools = [rng.choice(self.goal_tools) for _ in range(n_goals)]
+        tools = rng.sample(self.goal_tools, min(n_goals, len(self.goal_tools)))  # distinct requests
         if kind == "policy_refusal":  # the last request is the one to decline; the others are allowed
             tools[-1] = rng.choice(self.declinable)
         taken: set[Any] = set()
@@ -307,7 +308,7 @@ class Expander:
         controls = await trials.negative()
         for control in controls:
             _, end = await self.env.run(image, control.actions)
-            if sql_checks_pass(end, image, probe):
+            if sql_checks_pass(end, image, probe, {t for a in control.actions for t in self.ir.tool(a.tool).writes}):
                 raise Dropped(f"a negative control passes every check ({control.kind})")
         alternatives = await trials.alternatives(subgraph["expanded"])
         for alternative in alternatives:

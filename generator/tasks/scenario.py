@@ -13,6 +13,7 @@ SQL checks run on the end state with the initial state attached read-only as sch
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +22,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from generator.judge import judge
+from generator.judge import carries, judge
+
+STATE = ("sql", "text")  # check kinds read from the end state; `answer` reads the agent's messages
 
 
 class Model(BaseModel):
@@ -74,16 +77,24 @@ class Check(Model):
     dump (`generator/judge.py`, copied into every server). A decline check (`expect` `[["declined"]]`)
     accepts any way of saying no ("I can't", "that's against our policy"): where a request must be
     declined, doing nothing is not enough, the agent must tell the user.
+
+    `text`: free text the agent composes itself (a ticket, a note: a `composed` column, which
+    whole-state checks see only as `(kept)` or `(written)`) is checked by the facts it must
+    carry, not its wording: `sql` returns the texts written (one column), and the check passes
+    when one of them has, for every group of `accept`, one of its phrases in the normalized text
+    (`carries` in `generator/judge.py`). `expect` holds the gold's own text, for reading.
     """
 
     id: str
-    kind: Literal["sql", "answer"] = "sql"
+    kind: Literal["sql", "answer", "text"] = "sql"
     sql: str = ""
     params: dict[str, Any] = Field(default_factory=dict)
     expect: list[Any] = Field(default_factory=list)
-    table: str | None = Field(default=None, description="for a whole-state check: the table whose changes it compares")
+    table: str | None = Field(
+        default=None, description="for a whole-state or text check: the table whose changes it compares or reads")
     accept: list[list[str]] = Field(
-        default_factory=list, description="for an answer check: groups of normalized phrases; each group must appear")
+        default_factory=list,
+        description="for an answer or text check: groups of normalized phrases; each group must appear")
     reject: list[str] = Field(
         default_factory=list, description="for an answer check: normalized phrases of competing values")
     description: str = ""
@@ -176,16 +187,27 @@ def run_checks(end: sqlite3.Connection, initial: bytes, scenario: Scenario,
         return [evaluate(end, check, said) for check in scenario.checks]
 
 
-def sql_checks_pass(end: sqlite3.Connection, initial: bytes, scenario: Scenario) -> bool:
-    """Whether every SQL check passes, stopping at the first that fails (for replaying controls)."""
+def sql_checks_pass(end: sqlite3.Connection, initial: bytes, scenario: Scenario, first: set[str] = frozenset()) -> bool:
+    """Whether every check on the end state passes, stopping at the first that fails (for
+    replaying controls); checks of the tables in `first` (those the replayed calls write) run first."""
+    checks = sorted((c for c in scenario.checks if c.kind in STATE), key=lambda c: c.table not in first)
     with initial_attached(end, initial):
-        return all(evaluate(end, c, None)["passed"] for c in scenario.checks if c.kind == "sql")
+        return all(evaluate(end, c, None)["passed"] for c in checks)
 
 
 def sql_results(results: list[dict[str, Any]], scenario: Scenario) -> list[dict[str, Any]]:
-    """The results of the SQL checks only (answer checks need a transcript)."""
+    """The results of the checks on the end state only (answer checks need a transcript)."""
     kinds = {c.id: c.kind for c in scenario.checks}
-    return [r for r in results if kinds[r["id"]] == "sql"]
+    return [r for r in results if kinds[r["id"]] in STATE]
+
+
+def unchanged(conn: sqlite3.Connection, table: str) -> bool:
+    """Whether `table` holds exactly the rows it held in schema `initial` (about 3x cheaper than
+    the whole-state diff, which it lets `evaluate` skip)."""
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", table):
+        return False
+    return not conn.execute(f"SELECT EXISTS (SELECT * FROM main.{table} EXCEPT SELECT * FROM initial.{table}) "
+                            f"OR EXISTS (SELECT * FROM initial.{table} EXCEPT SELECT * FROM main.{table})").fetchone()[0]
 
 
 def evaluate(conn: sqlite3.Connection, check: Check, said: str | None) -> dict[str, Any]:
@@ -194,9 +216,18 @@ def evaluate(conn: sqlite3.Connection, check: Check, said: str | None) -> dict[s
         passed, reason = judge(said or "", check.accept, check.reject)
         return {"id": check.id, "passed": passed, "reason": reason}
     try:
-        rows = [list(r) for r in conn.execute(check.sql, check.params).fetchall()]
+        if check.kind == "sql" and check.table and unchanged(conn, check.table):
+            rows = []  # what a whole-state check returns for a table whose rows are all as they were
+        else:
+            rows = [list(r) for r in conn.execute(check.sql, check.params).fetchall()]
     except sqlite3.Error as exc:
         return {"id": check.id, "passed": False, "error": str(exc)}
+    if check.kind == "text":
+        verdicts = [carries("" if r[0] is None else str(r[0]), check.accept) for r in rows] or \
+            [(False, "no text written")]
+        passed = any(ok for ok, _ in verdicts)
+        return {"id": check.id, "passed": passed, "got": rows, "expect": check.expect,
+                "reason": "ok" if passed else verdicts[0][1]}
     result = {"id": check.id, "passed": rows == check.expect, "got": rows, "expect": check.expect}
     if check.table is not None and rows != check.expect:
         result |= {"table": check.table, "unexpected": [r for r in rows if r not in check.expect],

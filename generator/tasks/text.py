@@ -17,6 +17,7 @@ from generator.compile.ir import DomainIR, ToolIR
 from generator.compile.names import singular, words
 from generator.tasks.answers import accepted
 from generator.tasks.draft import Draft
+from generator.tasks.environment import story_of
 from generator.tasks.scenario import Scenario, User
 
 OPENERS = ["Hi!", "Hello.", "Hey there.", "Good afternoon.", "Hi there!", ""]
@@ -91,7 +92,10 @@ class Phrasebook:
         """The request as the spec's `asks` word it: argument values filled in, no tool or parameter name."""
         values = {p.name: spoken(args[p.name]) for p in tool.params if p.name in args}
         reason = rng.choice(tool.reasons) if tool.reasons else ""
-        text = rng.choice(tool.asks).format_map({"reason": reason, **values})  # a `reason` param is the value
+        story = story_of(tool, args)
+        asks = [a for a in tool.asks if story is not None or "{story}" not in a] or list(tool.asks)
+        told = story.tell.rstrip(".") if story is not None else ""
+        text = rng.choice(asks).format_map({"reason": reason, "story": told, **values})  # a `reason` param is the value
         return text[0].upper() + text[1:]
 
     def user(self, draft: Draft, rng: random.Random) -> User:
@@ -108,7 +112,10 @@ class Phrasebook:
                 lead = sentence if sentence.startswith("I ") or sentence.startswith("I'") else sentence[0].lower() + sentence[1:]
                 sentence = f"{rng.choice(JOINERS)} {lead}"
             parts.append(sentence)
-            known += [f"{k}: {v}" for k, v in goal.args.items() if not isinstance(v, (list, dict))]
+            story = story_of(goal.tool, goal.args)
+            composed = set(story.facts) if story is not None else set()  # the user tells what happened instead
+            known += [f"{k}: {v}" for k, v in goal.args.items() if not isinstance(v, (list, dict)) and k not in composed]
+            known += [f"what happened: {story.tell}"] if composed else []
         for table, column, _ in draft.info:
             goal = draft.goals[0]
             parts.append(f"Also, what is the {words(column)} of {words(singular(table))} {goal.args[goal.key.param]}?")

@@ -10,7 +10,7 @@ from mcp import Client
 
 from generator.cli import main
 from generator.tasks.expand import expand_domain
-from generator.tasks.scenario import Scenario, dump, dump_line, load_scenarios, run_checks, sql_results
+from generator.tasks.scenario import Action, Scenario, dump, dump_line, load_scenarios, run_checks, sql_results
 from tests.support import TINY, build_package
 
 
@@ -25,7 +25,7 @@ def test_expander_keeps_the_requested_count_with_mixed_kinds(result):
     assert {"action", "multi_goal", "refusal", "policy_refusal"} <= kinds
     for s in result.scenarios:
         assert 1 <= len(s.gold_actions) <= 8
-        assert s.checks and all(c.kind in ("sql", "answer") for c in s.checks)
+        assert s.checks and all(c.kind in ("sql", "answer", "text") for c in s.checks)
         writes = [a for a in s.gold_actions if a.tool in ("place_order", "update_email", "cancel_order")]
         assert any(c.kind == "do_nothing" for c in s.validation.negative_controls) == bool(writes)
 
@@ -79,6 +79,37 @@ async def test_gold_and_alternatives_pass_and_every_negative_control_fails_on_re
         for alternative in scenario.validation.valid_alternatives:
             got = await independent_replay(server_mod, runtime, scenario, alternative.actions, tmp_path)
             assert all(r["passed"] for r in got), (scenario.id, alternative.name)
+
+
+async def test_a_composed_text_is_checked_by_the_facts_it_carries_not_its_words(result, tmp_path):
+    _, server_mod, runtime = build_package(TINY, tmp_path / "pkg")
+    s = next(s for s in result.scenarios if any(c.kind == "text" for c in s.checks) and s.metadata.kind == "action")
+    text = next(c for c in s.checks if c.kind == "text")
+    assert "text_without_facts" in {t.kind for t in s.validation.negative_controls}
+    assert "reworded_text" in {t.kind for t in s.validation.valid_alternatives}
+    assert "{story}" not in s.user.instruction and any(k.startswith("what happened: ") for k in s.user.known_info)
+
+    def noting(note: str) -> list[Action]:
+        return [Action(tool=a.tool, arguments={**a.arguments, "note": note}) if "note" in a.arguments else a
+                for a in s.gold_actions]
+
+    phrase = text.accept[0][-1]
+    reworded = await independent_replay(server_mod, runtime, s, noting(f"Per the customer: {phrase.upper()}!"), tmp_path)
+    assert all(r["passed"] for r in reworded), reworded
+    vague = await independent_replay(server_mod, runtime, s, noting("Cancelled at the customer's request."), tmp_path)
+    assert [r["id"] for r in vague if not r["passed"]] == [text.id]
+
+
+def test_a_rewritten_composed_text_on_another_row_fails_the_whole_state_check(result, tmp_path):
+    _, _, runtime = build_package(TINY, tmp_path / "pkg")
+    s = next(s for s in result.scenarios if any(c.kind == "text" for c in s.checks))
+    initial = runtime.scenario_image(s.model_dump(mode="json"))
+    end = runtime.memory_copy(initial)
+    other = end.execute("SELECT order_id FROM orders ORDER BY order_id DESC LIMIT 1").fetchone()[0]
+    end.execute("UPDATE orders SET cancel_note = 'Note added by the agent' WHERE order_id = ?", (other,))
+    orders = next(r for r in run_checks(end, initial, s) if r.get("table") == "orders" and "unexpected" in r)
+    now = next(row for row in orders["unexpected"] if row[0] == "+" and row[1] == other)
+    assert now[-2] == "(written)"  # the row as it is now: its note column written, whatever it says
 
 
 def test_every_table_has_a_whole_state_check(result):

@@ -25,6 +25,7 @@ class Order(BaseModel):
     amount: float = Field(description="Price paid.")
     status: Literal["pending", "shipped", "delivered", "cancelled"] = Field(description="Order status.")
     created_at: str = Field(description="When it was placed.")
+    cancel_note: str | None = Field(None, description="Why the customer cancelled (the agent's words).")
 
 
 class OrderList(BaseModel):

@@ -16,6 +16,7 @@ CREATE TABLE orders (
     amount REAL NOT NULL,
     status TEXT NOT NULL CHECK (status IN ('pending', 'shipped', 'delivered', 'cancelled')),
     created_at TEXT NOT NULL,
+    cancel_note TEXT,
     FOREIGN KEY (customer_id) REFERENCES customers (customer_id)
 ) STRICT;
 

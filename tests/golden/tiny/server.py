@@ -212,6 +212,7 @@ async def cancel_order(
     ctx: Context,
     order_id: Annotated[str, Field(description="The order to cancel.")],
     customer_id: Annotated[str, Field(description="The customer who placed it.")],
+    note: Annotated[str | None, Field(description="Why the customer cancels, in a sentence.")] = None,
 ) -> Order:
     """Cancel a pending order and refund its amount as store credit.
 
@@ -226,7 +227,7 @@ async def cancel_order(
             raise fail("customer_not_found", key="customer_id", value=customer_id)
         if order["customer_id"] != customer_id:
             raise fail("not_your_order", order_id=order_id)
-        await db.update("orders", "order_id", order_id, {"status": "cancelled"})
+        await db.update("orders", "order_id", order_id, {"status": "cancelled", "cancel_note": note})
         await db.update(
             "customers", "customer_id", customer_id, {"balance": customer["balance"] + order["amount"]}
         )
