@@ -117,7 +117,8 @@ def cmd_test(args: argparse.Namespace) -> int:
 def cmd_expand(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from generator.tasks.expand import expand_domain, summarize
+    from generator.tasks.expand import expand_domain
+    from generator.tasks.quality import summarize
     from generator.tasks.scenario import dump_line
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[tried]} tried"),
@@ -154,7 +155,7 @@ def cmd_expand(args: argparse.Namespace) -> int:
     summary = summarize(scenarios) | ({"llm_text": text_stats} if text_stats else {}) | {
         "domain": domain, "seed": args.seed, "tried": result.tried,
         "yield": round(len(result.scenarios) / result.tried, 3),
-        "dropped": dict(sorted(result.dropped.items())),
+        "dropped": dict(sorted(result.dropped.items())), **result.quality,
     }
     (folder / "README.md").write_text(summary_markdown(summary))
     out.print(f"{domain}: {len(result.scenarios)} scenarios from {result.tried} candidates -> {target}")
@@ -185,9 +186,12 @@ def summary_markdown(summary: dict) -> str:
     for key in ("kinds", "difficulty", "chain_lengths", "with_distractors", "tools_covered", "checks_per_scenario",
                 "negative_controls", "controls_caught", "alternatives_passed", "with_extra_write_controls",
                 "policy_refusals", "policy_refusal_share", "mixed_requests", "instructions_naming_a_tool",
-                "near_duplicate_instructions", "top_caller_share", "dropped"):
-        value = summary[key]
-        text = ", ".join(f"{k}: {v}" for k, v in value.items()) if isinstance(value, dict) else str(value)
+                "near_duplicate_instructions", "top_caller_share", "ids_the_user_would_not_know",
+                "writes_per_scenario", "lookups_per_scenario", "two_or_more_writes_share",
+                "lookup_feeding_a_write_share", "goal_tools_covered", "goal_tools_never_a_goal", "dropped"):
+        value = summary.get(key, "-")
+        text = (", ".join(f"{k}: {v}" for k, v in value.items()) if isinstance(value, dict)
+                else ", ".join(map(str, value)) if isinstance(value, list) else str(value))
         lines.append(f"| {key.replace('_', ' ')} | {text or '-'} |")
     lines += ["", "```json", json.dumps(summary, indent=2, sort_keys=True), "```", ""]
     return "\n".join(lines)

@@ -38,6 +38,7 @@ class TableIR:
     status_column: str | None
     transitions: dict[str, tuple[str, ...]]
     initial_states: tuple[str, ...]
+    described_as: tuple[str, ...] = ()  # how a person names a row whose id they do not hold
 
     def column(self, name: str) -> ColumnIR:
         return next(c for c in self.columns if c.name == name)

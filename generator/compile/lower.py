@@ -98,6 +98,7 @@ def lower_table(name: str, table: Table) -> TableIR:
         status_column=table.status_column,
         transitions={k: tuple(v) for k, v in table.transitions.items()},
         initial_states=tuple(table.initial_states),
+        described_as=tuple(table.described_as),
     )
 
 

@@ -30,7 +30,8 @@ class Checker(TableChecks, SeedChecks, ToolChecks, AskChecks):
     # -- the whole spec --------------------------------------------------------------------
 
     def run(self) -> list[Diagnostic]:
-        areas = [self.duplicate_keys, self.names, self.schema, self.seeds, self.tools, self.asks, self.shared_errors]
+        areas = [self.duplicate_keys, self.names, self.schema, self.seeds, self.tools, self.asks, self.descriptions,
+                 self.shared_errors]
         for area in areas:
             try:
                 area()

@@ -13,6 +13,33 @@ from generator.spec.models import Tool
 
 
 class AskChecks(CheckerCore):
+    def descriptions(self) -> None:
+        for name, table in self.spec.tables.items():
+            for i, text in enumerate(table.described_as):
+                at = ("tables", name, "described_as", i)
+                try:
+                    fields = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
+                except ValueError as exc:
+                    self.error(at, f"cannot fill this description: {exc}", "write placeholders as {column}")
+                    continue
+                if not fields:
+                    self.error(at, "a description without a placeholder names every row alike",
+                               "say which columns tell this row apart, e.g. {last_four}")
+                for field in fields:
+                    column, _, far = field.partition(".")
+                    if column not in table.columns:
+                        self.error(at, f"placeholder {{{field}}}: {column!r} is not a column of {name}",
+                                   suggest(column, set(table.columns), "columns"))
+                    elif far:
+                        ref = table.columns[column].references
+                        target = self.spec.tables.get(ref.split(".")[0]) if ref else None
+                        if target is None:
+                            self.error(at, f"placeholder {{{field}}}: {column!r} is not a foreign key",
+                                       "use {column} for this table's own columns")
+                        elif far not in target.columns:
+                            self.error(at, f"placeholder {{{field}}}: {far!r} is not a column of {ref.split('.')[0]}",
+                                       suggest(far, set(target.columns), "columns"))
+
     def asks(self) -> None:
         for name, tool in self.spec.tools.items():
             for i, text in enumerate(tool.asks):
@@ -45,6 +72,7 @@ class AskChecks(CheckerCore):
             self.error(at, "placeholder {story} needs a list of stories", "add stories: [{tell, args, facts}] to the tool")
         if "story" in fields:  # the story's args are what the user tells
             fields |= {p for story in tool.stories for p in story.args}
+        fields |= self.said_by_descriptions(tool, fields)
         actor = self.spec.actor
         # the user gives their own id when they introduce themselves; every other required value
         # must be in the request, or the agent could not do what is asked
@@ -56,6 +84,19 @@ class AskChecks(CheckerCore):
         bare = re.sub(r"\{\w*\}", "", text)
         if re.search(rf"\b{re.escape(name)}\b|\b{re.escape(name.replace('_', ' '))}\b", bare, re.IGNORECASE):
             self.error(at, f"the user's words name the tool {name!r}", "say what the user wants, not the tool")
+
+    def said_by_descriptions(self, tool: Tool, fields: set[str]) -> set[str]:
+        """Params a described row already says: "the opening with Dr. Lee on May 5" names the doctor."""
+        said = set()
+        for field in fields:
+            ref = tool.params[field].ref if field in tool.params else None
+            table = self.spec.tables.get(ref.split(".")[0]) if ref else None
+            for text in table.described_as if table else ():
+                for column in re.findall(r"\{(\w+)\.\w+\}", text):
+                    far = table.columns.get(column)
+                    target = far.references.split(".")[0] if far and far.references else None
+                    said |= {p for p, param in tool.params.items() if param.ref and param.ref.split(".")[0] == target}
+        return said
 
     def story(self, at: tuple, name: str, tool: Tool, story) -> None:
         for param in story.args:

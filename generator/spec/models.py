@@ -103,6 +103,13 @@ class Table(Strict):
     transitions: dict[str, list[str]] = Field(default_factory=dict)
     initial_states: list[str] = Field(default_factory=list)
     seed: TableSeed = TableSeed(rows=0)
+    described_as: list[str] = Field(
+        default_factory=list,
+        description="how a person names one row when they do not hold its id (a saved card, an address, a "
+        "doctor): templates over the row's columns, {column} or {fk_column.column} one hop through a foreign key, "
+        "e.g. 'my {brand} card ending in {last_four}'; the first whose values are all present is used. With it, "
+        "instructions describe the row instead of giving its id, so the agent must look the row up",
+    )
 
 
 class Item(Strict):

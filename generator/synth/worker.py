@@ -108,7 +108,8 @@ def expand(args: argparse.Namespace) -> None:
 
     from generator.cli import summary_markdown
     from generator.probe.replayer import Replayer
-    from generator.tasks.expand import expand_domain, summarize
+    from generator.tasks.expand import expand_domain
+    from generator.tasks.quality import summarize
     from generator.tasks.replay import verify_scenario
     from generator.tasks.scenario import dump_line
 
@@ -120,6 +121,7 @@ def expand(args: argparse.Namespace) -> None:
         summary = summarize(scenarios) | {
             "domain": scenarios[0].domain, "seed": args.seed, "tried": result.tried,
             "yield": round(len(scenarios) / result.tried, 3), "dropped": dict(sorted(result.dropped.items())),
+            **result.quality,
         }
         (args.tasks / "README.md").write_text(summary_markdown(summary))
 

@@ -1,26 +1,43 @@
 """Look-alike distractors: a twin of a goal's row (and its child rows) under new ids.
 
-The twin has the same owner and the same facts, so only the id tells them apart; acting on
-it is a negative control.
+The twin has the same owner and the same facts, so only the id tells them apart (or, for a
+row the user describes, the one described attribute it takes from another row); acting on it
+is a negative control.
 """
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from generator.compile.ir import TableIR
 from generator.tasks.checks import insert_statement
 from generator.tasks.draft import Dropped
 from generator.tasks.environment import Environment
+from generator.tasks.mentions import FIELD
 from generator.tasks.scenario import Statement
 
 
-def clone(env: Environment, table: TableIR, row: dict[str, Any], serial: int) -> tuple[dict[str, Any], list[Statement]]:
-    """A look-alike copy of a row (and its child rows) under new ids."""
+def clone(env: Environment, table: TableIR, row: dict[str, Any], serial: int,
+          rng: random.Random) -> tuple[dict[str, Any], list[Statement]]:
+    """A look-alike copy of a row (and its child rows) under new ids. A row the user names by
+    its description gets one described attribute from another row, so the two differ in
+    exactly what tells them apart."""
     if not table.id_prefix:
         raise Dropped(f"{table.name} has no generated ids to clone")
     twin = dict(row)
     twin[table.primary_key] = f"{table.id_prefix}9{serial:04d}"
+    used = next((t for t in table.described_as  # the description the user will give of this row
+                 if all(row.get(m.group(1)) not in (None, "") for m in FIELD.finditer(t))), None)
+    described = sorted({m.group(1) for m in FIELD.finditer(used) if not m.group(2)
+                        and not table.column(m.group(1)).unique}) if used else []
+    if described:
+        column = rng.choice(described)
+        donors = sorted({r[column] for r in env.rows(table.name) if r[column] not in (None, "", row[column])},
+                        key=str)
+        if not donors:
+            raise Dropped(f"no other value of {table.name}.{column} to tell a look-alike apart")
+        twin[column] = rng.choice(donors)
     for c in table.columns:
         if c.unique and c.name != table.primary_key and isinstance(twin[c.name], str):
             twin[c.name] = f"{twin[c.name].split('@')[0]}.{serial}@{twin[c.name].split('@')[1]}" \

@@ -29,6 +29,8 @@ from generator.tasks.controls import Trials
 from generator.tasks.distractors import clone
 from generator.tasks.draft import Draft, Dropped, Goal
 from generator.tasks.environment import Environment, story_args
+from generator.tasks.mentions import Mentions
+from generator.tasks.quality import chain_quality
 from generator.tasks.refusals import breach, refusable, with_policy
 from generator.tasks.scenario import (
     Action,
@@ -41,7 +43,7 @@ from generator.tasks.scenario import (
     sql_checks_pass,
 )
 from generator.tasks.subgraph import expand_subgraph
-from generator.tasks.text import Phrasebook, text_quality
+from generator.tasks.text import Phrasebook
 
 # policy refusals: a request the tool would carry out but the policy (or who is asking) forbids
 KINDS = (("action", 0.3), ("multi_goal", 0.22), ("information", 0.13), ("refusal", 0.1), ("policy_refusal", 0.25))
@@ -52,6 +54,7 @@ class Result:
     scenarios: list[Scenario]
     tried: int
     dropped: Counter
+    quality: dict[str, Any]  # what the golds do (quality.chain_quality)
 
 
 class Expander:
@@ -140,22 +143,40 @@ class Expander:
         results, _ = await self.env.run(image, [action])
         return not results[0].is_error
 
-    def lookup(self, goal: Goal, rng: random.Random, actor_id: Any) -> Action | None:
-        """A read tool that takes only the actor's id and yields the goal entity's key."""
-        if goal.key.table == self.ir.actor:
-            return None
+    def lookups(self, goal: Goal, rng: random.Random, actor_id: Any) -> list[Action]:
+        """The reads that find what the user names without an id (always), and the goal entity's
+        key (mostly; a request to decline is declined after looking at the facts)."""
+        found = []
+        for p in goal.tool.params:
+            if not p.ref or p.ref[0] == self.ir.actor or p.name not in goal.args:
+                continue
+            described = bool(self.ir.table(p.ref[0]).described_as)
+            if p.name == goal.key.param:
+                wanted = rng.random() < 0.8 or goal.refused is not None or described
+            else:
+                wanted = described
+            action = self.lookup(goal.tool, p.name, rng, actor_id) if wanted else None
+            if action is not None and action not in found:
+                found.append(action)
+        return found
+
+    def lookup(self, goal_tool: ToolIR, param: str, rng: random.Random, actor_id: Any) -> Action | None:
+        """A read tool that takes only the actor's id and yields the value of `param`."""
         options = []
-        for source, _, kind, data in self.env.graph.in_edges(goal.tool.name, keys=True, data=True):
+        for source, _, kind, data in self.env.graph.in_edges(goal_tool.name, keys=True, data=True):
             if kind != "data_flow":
                 continue
             tool = self.ir.tool(source)
             if not tool.read_only or tool.kind == "custom":
                 continue
-            if not any(b["param"] == goal.key.param for b in data["bindings"]):
+            if not any(b["param"] == param for b in data["bindings"]):
                 continue
             required = [p for p in tool.params if p.required]
             if required and all(p.ref and p.ref[0] == self.ir.actor for p in required):
-                options.append(Action(tool=tool.name, arguments={p.name: actor_id for p in required}))
+                options.append((tool.table, Action(tool=tool.name, arguments={p.name: actor_id for p in required})))
+        # a read of the table the value names (the user's cards) over one that merely mentions it
+        ref = next((p.ref[0] for p in goal_tool.params if p.name == param and p.ref), None)
+        options = [a for table, a in options if table == ref] or [a for _, a in options]
         return rng.choice(sorted(options, key=lambda a: a.tool)) if options else None
 
     def actor_get(self, actor_id: Any) -> Action | None:
@@ -217,7 +238,7 @@ class Expander:
         # a composite UNIQUE (one review per customer and product) makes a faithful twin impossible
         clonable = table.id_prefix and "UNIQUE (" not in table.create_sql
         if clonable and table.name != self.ir.actor and rng.random() < 0.8:
-            twin, more = clone(self.env, table, target.row, 1 + index % 9000)
+            twin, more = clone(self.env, table, target.row, 1 + index % 9000, rng)
             draft.statements += more
             draft.guards.append((table.name, twin[table.primary_key]))
             draft.distractors.append({"role": "look-alike", "table": table.name, "id": twin[table.primary_key],
@@ -226,10 +247,7 @@ class Expander:
         if get is not None and rng.random() < 0.7:
             draft.actions.append(get)
         for goal in draft.goals:
-            found = self.lookup(goal, rng, actor_id)
-            # a request to decline is declined after looking at the facts, so its lookup is always there
-            if found is not None and (rng.random() < 0.8 or goal.refused) and found not in draft.actions:
-                draft.actions.append(found)
+            draft.actions += [a for a in self.lookups(goal, rng, actor_id) if a not in draft.actions]
             if goal.refused is None:
                 draft.actions.append(Action(tool=goal.tool.name, arguments=goal.args))
         if kind == "information":
@@ -291,6 +309,8 @@ class Expander:
                                              (key,)).fetchone()[0]) for t, c, key in draft.info]
         if any(value is None for _, _, value in draft.info):
             raise Dropped("the asked value is empty")
+        mentions = Mentions(self.ir, initial, self.env.owner_column)  # rows the user holds no id for, described
+        user = self.text.user(draft, random.Random(f"{self.seed}:{self.ir.name}:{index}:text"), mentions)
         results, after = await self.env.run(image, draft.actions)
         for action, result in zip(draft.actions, results, strict=True):
             if result.is_error:
@@ -315,7 +335,6 @@ class Expander:
             _, end = await self.env.run(image, alternative.actions)
             if not sql_checks_pass(end, image, probe):
                 raise Dropped(f"a valid alternative fails a check ({alternative.kind})")
-        user = self.text.user(draft, random.Random(f"{self.seed}:{self.ir.name}:{index}:text"))
         chain = [a.tool for a in draft.actions]
         n_writes = sum(1 for a in draft.actions if not self.ir.tool(a.tool).read_only)
         difficulty = "easy" if len(chain) <= 2 and n_writes == 1 and not draft.distractors else (
@@ -363,33 +382,7 @@ def expand_domain(domain: str | Path, count: int, seed: int, progress: Callable[
                 tries += 1
                 if progress:
                     progress(len(kept), tries)
-            return Result(kept, tries, dropped)
+            askable = [t.name for t in expander.goal_tools]
+            return Result(kept, tries, dropped, chain_quality(kept, env.ir, askable))
 
         return anyio.run(loop)
-
-
-def summarize(scenarios: list[Scenario]) -> dict[str, Any]:
-    """Coverage and mix figures for the docs."""
-    tools = Counter(t for s in scenarios for t in s.metadata.chain)
-    return {
-        "scenarios": len(scenarios),
-        "kinds": dict(sorted(Counter(s.metadata.kind for s in scenarios).items())),
-        "difficulty": dict(sorted(Counter(s.metadata.difficulty for s in scenarios).items())),
-        "chain_lengths": dict(sorted(Counter(len(s.gold_actions) for s in scenarios).items())),
-        "with_distractors": sum(1 for s in scenarios if s.metadata.distractors),
-        "tools_covered": len(tools),
-        "checks_per_scenario": round(sum(len(s.checks) for s in scenarios) / max(1, len(scenarios)), 1),
-        "negative_controls": sum(len(s.validation.negative_controls) for s in scenarios),
-        # every kept scenario was replayed: each control failed a check, each alternative passed all
-        "controls_caught": dict(sorted(Counter(t.kind for s in scenarios for t in s.validation.negative_controls).items())),
-        "alternatives_passed": dict(sorted(
-            Counter(t.kind for s in scenarios for t in s.validation.valid_alternatives).items())),
-        "policy_refusals": sum(1 for s in scenarios if s.metadata.declined),
-        "policy_refusal_share": round(sum(1 for s in scenarios if s.metadata.declined) / max(1, len(scenarios)), 3),
-        "mixed_requests": sum(1 for s in scenarios if s.metadata.declined and s.metadata.goals[:-1]),
-        **text_quality(scenarios),
-        "with_extra_write_controls": sum(1 for s in scenarios if any(
-            t.kind.startswith("extra_write") for t in s.validation.negative_controls)),
-    }
-
-

@@ -7,10 +7,8 @@ the user's own row or the goal entities, so the instruction is grounded by const
 
 from __future__ import annotations
 
-import json
 import random
 import re
-from collections import Counter
 from typing import Any
 
 from generator.compile.ir import DomainIR, ToolIR
@@ -18,7 +16,8 @@ from generator.compile.names import singular, words
 from generator.tasks.answers import accepted
 from generator.tasks.draft import Draft
 from generator.tasks.environment import story_of
-from generator.tasks.scenario import Scenario, User
+from generator.tasks.mentions import Mentions
+from generator.tasks.scenario import User
 
 OPENERS = ["Hi!", "Hello.", "Hey there.", "Good afternoon.", "Hi there!", ""]
 INTROS = [
@@ -78,9 +77,10 @@ class Phrasebook:
             parts.append(f"{words(p.name)}: {value}")
         return f" ({'; '.join(parts)})" if parts else ""
 
-    def request(self, tool: ToolIR, args: dict[str, Any], key: str, rng: random.Random) -> str:
+    def request(self, tool: ToolIR, args: dict[str, Any], key: str, rng: random.Random,
+                mentions: Mentions | None = None) -> str:
         if tool.asks:
-            return self.in_own_words(tool, args, rng)
+            return self.in_own_words(tool, args, rng, mentions)
         asked = phrase(tool)
         table = next((ld.table for ld in tool.loads if ld.param == key), None)
         if key in args and table and table != self.ir.actor:
@@ -88,17 +88,34 @@ class Phrasebook:
             asked += f" {args[key]}" if asked.endswith(thing) else f" for {thing} {args[key]}"
         return rng.choice(FRAMES).format(phrase=asked) + self.details(tool, args, {key}) + "."
 
-    def in_own_words(self, tool: ToolIR, args: dict[str, Any], rng: random.Random) -> str:
-        """The request as the spec's `asks` word it: argument values filled in, no tool or parameter name."""
-        values = {p.name: spoken(args[p.name]) for p in tool.params if p.name in args}
+    def in_own_words(self, tool: ToolIR, args: dict[str, Any], rng: random.Random,
+                     mentions: Mentions | None = None) -> str:
+        """The request as the spec's `asks` word it: argument values filled in (a row the user holds
+        no id for by its description), no tool or parameter name."""
+        values = {p.name: self.mention(p.ref, args[p.name], mentions) or spoken(args[p.name])
+                  for p in tool.params if p.name in args}
         reason = rng.choice(tool.reasons) if tool.reasons else ""
         story = story_of(tool, args)
         asks = [a for a in tool.asks if story is not None or "{story}" not in a] or list(tool.asks)
         told = story.tell.rstrip(".") if story is not None else ""
         text = rng.choice(asks).format_map({"reason": reason, "story": told, **values})  # a `reason` param is the value
-        return text[0].upper() + text[1:]
+        return re.sub(r"(^|[.!?] )([a-z])", lambda m: m.group(1) + m.group(2).upper(), text)  # "my visit" opening a sentence
 
-    def user(self, draft: Draft, rng: random.Random) -> User:
+    @staticmethod
+    def mention(ref: tuple[str, str] | None, value: Any, mentions: Mentions | None) -> str | None:
+        """How the user names the row an id param refers to (or, in a list, each row an id-like
+        value names), when they hold no id for it."""
+        if mentions is None:
+            return None
+        if isinstance(value, (list, dict)):
+            items = value if isinstance(value, list) else [value]
+            if not any(mentions.of_id(v) for item in items for v in (item.values() if isinstance(item, dict) else [item])):
+                return None
+            return spoken([{k: mentions.of_id(v) or v for k, v in item.items()} if isinstance(item, dict)
+                           else mentions.of_id(item) or item for item in items])
+        return mentions.of(ref[0], value) if ref is not None else None
+
+    def user(self, draft: Draft, rng: random.Random, mentions: Mentions | None = None) -> User:
         actor = self.ir.table(self.ir.actor)
         me = draft.actor
         my_id = me[actor.primary_key]
@@ -107,18 +124,25 @@ class Phrasebook:
         parts = [rng.choice(OPENERS), rng.choice(INTROS).format(name=name, who=who, id=my_id)]
         known = [f"{actor.primary_key}: {my_id}", f"name: {name}"]
         for i, goal in enumerate(draft.goals):
-            sentence = self.request(goal.tool, goal.args, goal.key.param, rng)
+            sentence = self.request(goal.tool, goal.args, goal.key.param, rng, mentions)
             if i:
                 lead = sentence if sentence.startswith("I ") or sentence.startswith("I'") else sentence[0].lower() + sentence[1:]
                 sentence = f"{rng.choice(JOINERS)} {lead}"
             parts.append(sentence)
             story = story_of(goal.tool, goal.args)
             composed = set(story.facts) if story is not None else set()  # the user tells what happened instead
-            known += [f"{k}: {v}" for k, v in goal.args.items() if not isinstance(v, (list, dict)) and k not in composed]
+            for p in goal.tool.params:
+                value = goal.args.get(p.name)
+                if value is None or isinstance(value, (list, dict)) or p.name in composed:
+                    continue
+                described = self.mention(p.ref, value, mentions)
+                known.append(f"{words(singular(p.ref[0]))}: {described}" if described else f"{p.name}: {value}")
             known += [f"what happened: {story.tell}"] if composed else []
-        for table, column, _ in draft.info:
-            goal = draft.goals[0]
-            parts.append(f"Also, what is the {words(column)} of {words(singular(table))} {goal.args[goal.key.param]}?")
+        goal = draft.goals[0] if draft.goals else None
+        about = goal and (self.mention((goal.key.table, ""), goal.args[goal.key.param], mentions)
+                          or f"{words(singular(goal.key.table))} {goal.args[goal.key.param]}")
+        for _, column, _ in draft.info:
+            parts.append(f"Also, what is the {words(column)} of {about}?")
         if draft.kind == "refusal":
             d = next(d for d in draft.distractors if d["role"] == "forbidden")
             other = self.name_of(d["owner"]) if d.get("owner") else "a friend"
@@ -129,7 +153,8 @@ class Phrasebook:
             asked += f" {draft.forbidden.arguments[key]}" if asked.endswith(thing) else \
                 f" for {thing} {draft.forbidden.arguments[key]}"
             if tool.asks:  # passed on in the friend's own words
-                parts.append(f'My friend {other} asked me to pass this on too: "{self.in_own_words(tool, draft.forbidden.arguments, rng)}"')
+                said = self.in_own_words(tool, draft.forbidden.arguments, rng, mentions)
+                parts.append(f'My friend {other} asked me to pass this on too: "{said}"')
             else:
                 parts.append(f"My friend {other} asked me to handle one for them too: {asked}.")
         parts.append(rng.choice(CLOSINGS))
@@ -143,8 +168,7 @@ class Phrasebook:
                if c.policy != "exempt" and c.name not in asked and c.name != actor.primary_key
                and me.get(c.name) is not None},
         }
-        unknown = [f"the {words(c)} of {words(singular(t))} {draft.goals[0].args[draft.goals[0].key.param]}"
-                   for t, c, _ in draft.info]
+        unknown = [f"the {words(c)} of {about}" for _, c, _ in draft.info]
         return User(profile=profile, instruction=instruction, known_info=sorted(set(known)), unknown_info=unknown)
 
     def answer_text(self, draft: Draft) -> str:
@@ -164,25 +188,3 @@ class Phrasebook:
 def ungrounded(text: str, values: set[str]) -> list[str]:
     """Id-like tokens in `text` that are not among the known values (should be none)."""
     return sorted({m for m in ID_LIKE.findall(text) if m not in values})
-
-
-def text_quality(scenarios: list[Scenario]) -> dict[str, Any]:
-    """How the instructions read: tool names in them, near-duplicate templates, caller spread."""
-    n = max(1, len(scenarios))
-    tools = {t for s in scenarios for t in [*s.metadata.goals, *(a.tool for a in s.gold_actions)]}
-    naming = re.compile(r"\b(" + "|".join(sorted({re.escape(t) for t in tools} | {re.escape(words(t)) for t in tools},
-                                                   key=len, reverse=True)) + r")\b", re.IGNORECASE) if tools else None
-
-    def masked(s: Scenario) -> str:
-        text = s.user.instruction.replace(str(s.user.profile.get("name", "")), "NAME")
-        return re.sub(r"\d+(\.\d+)?", "N", ID_LIKE.sub("ID", text))
-
-    shapes = Counter(masked(s) for s in scenarios)
-    callers = Counter(json.dumps(sorted((k, str(v)) for k, v in s.user.profile.items() if k.endswith("_id")))
-                      for s in scenarios)
-    return {
-        "instructions_naming_a_tool": round(sum(1 for s in scenarios if naming and naming.search(s.user.instruction))
-                                            / n, 3),
-        "near_duplicate_instructions": round(sum(c for c in shapes.values() if c > 1) / n, 3),
-        "top_caller_share": round(max(callers.values(), default=0) / n, 3),
-    }

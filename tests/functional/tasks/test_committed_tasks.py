@@ -57,3 +57,22 @@ def test_committed_scenarios_are_what_the_expander_makes_now(domain, tmp_path):
     picked = [committed[0], committed[len(committed) // 2], committed[-1]]
     again = anyio.run(regenerate, [int(s.id.rsplit("-", 1)[1]) for s in picked])
     assert again == [dump_line(s) for s in picked]
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_instructions_name_no_tool_and_no_id_the_user_would_not_hold(domain):
+    """Recomputed from the committed files alone: rows the spec says people describe (a saved card,
+    an address, a doctor) are described, never named by id; no instruction names a tool."""
+    import re
+
+    from generator.spec.load import load_spec
+
+    spec = load_spec(ROOT / "domains" / f"{domain}.yaml")[1]
+    hidden = [t.id_prefix for t in spec.tables.values() if t.described_as and t.id_prefix]
+    scenarios = load_scenarios(ROOT / "tasks" / domain / "scenarios.jsonl")
+    tools = sorted(spec.tools, key=len, reverse=True)
+    named = re.compile(r"\b(" + "|".join(tools + [t.replace("_", " ") for t in tools]) + r")\b", re.IGNORECASE)
+    for s in scenarios:
+        assert not named.search(s.user.instruction), (s.id, s.user.instruction)
+        if hidden:
+            assert not re.search(rf"\b(?:{'|'.join(hidden)})\d{{4,}}\b", s.user.instruction), (s.id, s.user.instruction)
