@@ -151,7 +151,7 @@ def tau2_task(s: Scenario) -> dict[str, Any]:
                 "reason_for_call": s.user.instruction,
                 "known_info": "\n".join(s.user.known_info) or None,
                 "unknown_info": "\n".join(s.user.unknown_info) or None,
-                "task_instructions": TASK_INSTRUCTIONS[s.metadata.kind],
+                "task_instructions": " ".join([TASK_INSTRUCTIONS[s.metadata.kind], *s.user.behaviour]),
             },
         },
         "ticket": None,

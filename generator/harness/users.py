@@ -4,9 +4,10 @@ A simulator opens with the scenario's instruction (already written in the user's
 grounded in the gold chain) and then answers each agent turn that has no tool calls. It
 ends the conversation by replying with `STOP`; the harness does not record that turn.
 
-- `ScriptedUser` is offline and deterministic: it confirms and answers questions from the
-  scenario's `known_info` (the facts whose names the question mentions, or all of them),
-  and stops once the agent answers without asking anything or after a few replies.
+- `ScriptedUser` is offline and deterministic and follows the scenario's `behaviour` rules:
+  it gives the `known_info` facts whose names a question mentions, confirms when asked to
+  confirm, says it knows no more otherwise, and stops once the agent answers without asking
+  anything or after a few replies.
 - `LLMUser` is a chat model playing the user from its profile, instruction and known and
   unknown facts, with the conversation shown to it with the roles swapped; it is told to
   stop only after the agent has acted on (or refused) everything asked.
@@ -47,6 +48,8 @@ def content_text(content: Any) -> str:
     return content or ""
 
 
+CONFIRM = re.compile(r"\b(confirm|proceed|go ahead|shall i|should i|do you want|would you like|is that (right|correct)|ok\b|okay)",
+                     re.I)
 CLOSING = re.compile(r"anything else|something else|further assist|other questions|help you with today", re.I)
 
 
@@ -68,12 +71,18 @@ class ScriptedUser:
     async def reply(
         self, scenario: dict[str, Any], messages: list[dict[str, Any]], seed: int | None = None
     ) -> tuple[str, dict[str, int]]:
+        """Follows the scenario's behaviour rules: a detail only when asked, "I don't know" for the
+        rest, a confirmation when asked to confirm, and the end once the agent asks nothing."""
         said = sum(1 for m in messages[2:] if m["role"] == "user")
         last = content_text(messages[-1].get("content")).strip()
         if said >= self.max_replies or "?" not in last or CLOSING.search(last):
             return STOP, {}
-        facts = self.facts_asked(scenario, last) or scenario["user"]["known_info"]
-        return "Yes, please go ahead with what I asked. What I know: " + "; ".join(facts) + ".", {}
+        facts = self.facts_asked(scenario, last)
+        if facts:
+            return "Sure: " + "; ".join(facts) + ".", {}
+        if CONFIRM.search(last):
+            return "Yes, please go ahead with what I asked.", {}
+        return "I'm sorry, I don't know more than what I told you; please go ahead with what I asked.", {}
 
 
 def user_prompt(scenario: dict[str, Any]) -> str:
@@ -87,6 +96,7 @@ def user_prompt(scenario: dict[str, Any]) -> str:
         "Facts you know (give one only when the agent asks for it): " + "; ".join(user["known_info"] or ["-"]),
         "Facts you do not know (never make them up; they may be what you want to learn): "
         + "; ".join(user["unknown_info"] or ["-"]),
+        *(["How to behave: " + " ".join(user["behaviour"])] if user.get("behaviour") else []),
         "If the agent asks you to confirm an action that is part of your goal, confirm it. Never ask for "
         "anything outside your goal and never invent ids or details.",
         f"Do not end the conversation while the agent is still working on your requests. Once the agent has "

@@ -46,7 +46,7 @@ from generator.tasks.subgraph import expand_subgraph
 from generator.tasks.text import Phrasebook
 
 # policy refusals: a request the tool would carry out but the policy (or who is asking) forbids
-KINDS = (("action", 0.3), ("multi_goal", 0.22), ("information", 0.13), ("refusal", 0.1), ("policy_refusal", 0.25))
+KINDS = (("action", 0.18), ("multi_goal", 0.36), ("information", 0.13), ("refusal", 0.1), ("policy_refusal", 0.23))
 
 
 @dataclass

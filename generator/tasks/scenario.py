@@ -55,6 +55,10 @@ class User(Model):
     instruction: str = Field(description="the goal in the user's words")
     known_info: list[str] = Field(default_factory=list, description="facts the user can tell when asked")
     unknown_info: list[str] = Field(default_factory=list, description="facts the user does not know")
+    behaviour: list[str] = Field(
+        default_factory=list,
+        description="rules for whoever plays the user: when to give a detail, what to do if the agent refuses, "
+        "what to make sure of, when to end")
 
 
 class Check(Model):
