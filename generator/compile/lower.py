@@ -107,9 +107,9 @@ def lower_param(name: str, param: Param, spec: DomainSpec, table: str | None, ow
     item_fields: tuple[ParamIR, ...] = ()
     if param.type == "array":
         item = param.items
-        if item is not None and item.type == "object":
-            item_fields = tuple(lower_param(n, p, spec, None) for n, p in item.fields.items())
+        if item is not None and item.type == "object":  # its own model, named after where it sits
             inner = camel(owner) + camel(singular(name))
+            item_fields = tuple(lower_param(n, p, spec, None, f"{owner}_{singular(name)}") for n, p in item.fields.items())
         else:
             inner = PARAM_TYPES[item.type if item else "string"]
         annotation = f"list[{inner}]"
@@ -223,13 +223,26 @@ class Lowerer:
         return name
 
     def result_model(self, tool: str, spec: Tool) -> str:
+        """The model of a `returns: {fields}` result; array fields of objects get models of their
+        own (`<Tool>Result<Field>`, nested ones likewise), never a table's model of the same name."""
         name = f"{camel(tool)}Result"
         fields = []
         for fname, p in spec.returns.fields.items():
-            lowered = lower_param(fname, p, self.spec, None)
+            lowered = lower_param(fname, p, self.spec, None, f"{tool}_result")
+            self.item_model(lowered, f"in what {tool} reports")
             fields.append(ResultFieldIR(fname, lowered.annotation, p.description))
         self.models[name] = ModelIR(name, f"What {tool} reports.", tuple(fields))
         return name
+
+    def item_model(self, param: ParamIR, where: str) -> None:
+        """Register the models of a list-of-objects param and of the lists inside it."""
+        if not param.item_fields:
+            return
+        model = param.annotation.removeprefix("list[").split("]")[0]
+        self.item_models[model] = ModelIR(model, f"One entry of {param.name} {where}.", tuple(
+            ResultFieldIR(f.name, f.annotation, f.description) for f in param.item_fields))
+        for field in param.item_fields:
+            self.item_model(field, f"in {param.name} {where}")
 
     def includes(self, table: str, children: list[str]) -> tuple[tuple[str, str, str], ...]:
         found = []
@@ -246,13 +259,7 @@ class Lowerer:
         params = tuple(lower_param(n, p, self.spec, spec.table, name) for n, p in spec.params.items())
         params = tuple(sorted(params, key=lambda p: not p.required))  # Python wants defaults last
         for p in params:
-            if p.item_fields:
-                model = p.annotation.removeprefix("list[").split("]")[0]
-                self.item_models[model] = ModelIR(
-                    model,
-                    f"One entry of {p.name} for {name}.",
-                    tuple(ResultFieldIR(f.name, f.annotation, f.description) for f in p.item_fields),
-                )
+            self.item_model(p, f"for {name}")
         table = self.tables[spec.table] if spec.table else None
         key = None
         if table is not None:

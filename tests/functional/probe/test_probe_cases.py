@@ -50,3 +50,22 @@ def test_two_params_of_the_same_table_name_distinct_rows(verdicts):
     outcome = verdicts[("pay", "check 2 (payee_closed)")]
     assert outcome.verdict == REJECTION
     assert outcome.case.args["source_id"] != outcome.case.args["target_id"]
+
+
+async def test_nested_result_shapes_compile_to_models_of_their_own(tmp_path):
+    """A result field that is a list of objects (with a list of objects inside) gets its own
+    models, not the table model that happens to share its singular name (`Account`)."""
+    from mcp import Client
+
+    from tests.support import build_package
+
+    build, server, _ = build_package(BANK, tmp_path / "pkg")
+    models = build.files["models.py"]
+    assert "class AccountSummaryResultAccount(" in models and "class AccountSummaryResultAccountFlag(" in models
+    assert "accounts: list[AccountSummaryResultAccount]" in models
+    async with Client(server.build_server()) as client:
+        result = await client.call_tool("account_summary", {"customer_id": "C00001"})
+    assert not result.is_error, result.content
+    accounts = result.structured_content["accounts"]
+    assert len(accounts) == 2 and set(accounts[0]) == {"account_id", "balance", "flags"}
+    assert accounts[0]["flags"] == [{"name": "frozen", "set": False}, {"name": "verified", "set": True}]
