@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -105,10 +106,10 @@ def seed_sql(ir: DomainIR, rows: dict[str, list[dict[str, Any]]]) -> str:
             out.append(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES\n{values};")
     out.append(f"INSERT INTO _env (key, value) VALUES ('now', {sql_literal(ir.now)});")
     for table in ir.tables:
-        if table.id_prefix:
-            out.append(
-                f"INSERT INTO _id_sequence (tbl, last) VALUES ({sql_literal(table.name)}, {len(rows.get(table.name, []))});"
-            )
+        if table.id_prefix:  # the next id follows the highest one the seed uses (given rows may skip numbers)
+            used = [int(m[1]) for r in rows.get(table.name, [])
+                    if (m := re.fullmatch(rf"{table.id_prefix}(\d+)", str(r[table.primary_key])))]
+            out.append(f"INSERT INTO _id_sequence (tbl, last) VALUES ({sql_literal(table.name)}, {max(used, default=0)});")
     out.append("COMMIT;")
     return "\n".join(out) + "\n"
 

@@ -25,7 +25,7 @@ from faker import Faker
 
 from generator.compile.ir import DomainIR
 from generator.errors import GeneratorError
-from generator.spec.models import Column, DomainSpec, Gen
+from generator.spec.models import Column, DomainSpec, Gen, Table
 
 ATTEMPTS = 60
 
@@ -157,18 +157,25 @@ class Seeder:
             plan = [p for p in self.rows[table.seed.per] for _ in range(rng.randint(*table.seed.count))]
         else:
             plan = [None] * (table.seed.rows or 0)
+        given = [given_row(table, row) for row in table.seed.fixed]
         rows: list[dict[str, Any]] = []
         columns = list(table.columns)
         sql = f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
-        for n, parent in enumerate(plan):
+        taken = {row.get(table.primary_key) for row in given}
+        numbers = (n for n in range(1, 10**6) if f"{table.id_prefix}{n:05d}" not in taken)  # generated keys
+        for n, parent in enumerate([None] * len(given) + plan):
+            fixed = given[n] if n < len(given) else {}
+            key = f"{table.id_prefix}{next(numbers):05d}" if table.id_prefix and table.primary_key not in fixed else None
             error: Exception | None = None
-            for _ in range(ATTEMPTS):
+            for _ in range(1 if fixed else ATTEMPTS):
                 row: dict[str, Any] = {}
                 ctx = {"rng": rng, "fake": fake, "n": n, "row": row, "parent": parent, "parent_table": table.seed.per,
                        "table": name}
                 for column_name, column in table.columns.items():
-                    if column_name == table.primary_key and table.id_prefix:
-                        row[column_name] = f"{table.id_prefix}{n + 1:05d}"
+                    if column_name in fixed:
+                        row[column_name] = fixed[column_name]
+                    elif column_name == table.primary_key and key is not None:
+                        row[column_name] = key
                     else:
                         row[column_name] = plain(self.value(column_name, column, column.gen, ctx))
                 try:
@@ -179,9 +186,26 @@ class Seeder:
                 rows.append(row)
                 break
             else:
+                if fixed:
+                    raise SeedError(f"tables.{name}.seed.fixed.{n}: the given row violates a constraint: {error}")
                 raise SeedError(f"tables.{name}.seed: row {n + 1} violates a constraint after {ATTEMPTS} tries: {error}")
         self.rows[name] = rows
         self.by_key[name] = {r[ir_table.primary_key]: r for r in rows}
+
+
+def given_row(table: Table, row: dict[str, Any]) -> dict[str, Any]:
+    """A given row with its values in the column types (CSV gives every value as text)."""
+    out = {}
+    for name, value in row.items():
+        column = table.columns[name]
+        if isinstance(value, str) and value == "" and column.nullable:
+            value = None
+        elif isinstance(value, str) and column.type in ("integer", "real", "boolean"):
+            text = value.strip().lower()
+            value = (text in ("1", "true", "yes", "y", "t")) if column.type == "boolean" else \
+                (int(text) if column.type == "integer" else float(text))
+        out[name] = plain(value)
+    return out
 
 
 @contextmanager

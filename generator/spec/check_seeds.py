@@ -38,6 +38,7 @@ class SeedChecks(CheckerCore):
             for i, first in enumerate(table.seed.after):
                 if self.table(at + ("after", i), first) is not None and first != name:
                     graph.add_edge(first, name)
+            self.given_rows(name, table)
             low, high = table.seed.count
             if not 0 <= low <= high:
                 self.error(at + ("count",), f"count [{low}, {high}] is not a range",
@@ -65,7 +66,22 @@ class SeedChecks(CheckerCore):
                    "break it: let one table draw its key with gen: {const: null} on a nullable column")
 
     def makes_rows(self, table: Table) -> bool:
-        return bool(table.seed.rows) or table.seed.per is not None
+        return bool(table.seed.rows) or table.seed.per is not None or bool(table.seed.fixed)
+
+    def given_rows(self, name: str, table: Table) -> None:
+        """Rows given as they are (`seed.fixed`, and `seed.file` rows, which the loader appends)."""
+        for i, row in enumerate(table.seed.fixed):
+            at = ("tables", name, "seed", "fixed", i)
+            for column in row:
+                if column not in table.columns:
+                    self.error(at, f"given row {i + 1} has {column!r}, which is not a column of {name}",
+                               suggest(column, set(table.columns), "columns"))
+            for column_name, column in table.columns.items():
+                filled = (column.gen is not None or column.default is not None or column.nullable
+                          or column.references or (column_name == table.primary_key and table.id_prefix))
+                if column_name not in row and not filled:
+                    self.error(at, f"given row {i + 1} has no {column_name!r}, which has no generator or default",
+                               f"give {column_name} in the row, or the column a gen")
 
     def draws_from(self, at: Loc, name: str, table: Table, target: tuple[str, ...] | None) -> None:
         """A seeded key drawn from another table needs that table to have rows first."""

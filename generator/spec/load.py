@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from generator.errors import Diagnostic, SpecError
+from generator.spec.data import with_seed_files
 from generator.spec.models import DomainSpec
 from generator.spec.source import Source
 
@@ -37,7 +38,7 @@ def parse(source: Source) -> DomainSpec:
     if not isinstance(source.data, dict):
         raise SpecError([source.diagnostic((), "a spec is a mapping with name, tables, tools, ...")])
     try:
-        return DomainSpec.model_validate(source.data)
+        spec = DomainSpec.model_validate(source.data)
     except ValidationError as exc:
         found = []
         for err in exc.errors():
@@ -53,6 +54,7 @@ def parse(source: Source) -> DomainSpec:
                 message = f"{message} (got {err.get('input')!r})"
             found.append(source.diagnostic(loc, message, hint))
         raise SpecError(found) from None
+    return with_seed_files(spec, source)  # rows given in data files join the spec's given rows
 
 
 def load_spec(domain: str | Path) -> tuple[Source, DomainSpec]:

@@ -79,17 +79,27 @@ class Column(Strict):
 
 
 class TableSeed(Strict):
-    """Row count of the seed data: a fixed number, or a range per row of a parent table."""
+    """The seed rows of a table: rows given as they are (`fixed`, or a data `file` next to the
+    spec), then generated ones: a fixed number, or a range per row of a parent table."""
 
     rows: int | None = Field(None, ge=0)
     per: str | None = None
     count: tuple[int, int] = (1, 1)
     after: list[str] = Field(default_factory=list, description="tables to fill first (read by `expr`)")
+    fixed: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="rows given as they are, inserted before generated ones; a column left out is filled by its "
+        "gen (or default), a generated key by the next id, so tests can name stable ids")
+    file: str | None = Field(
+        None, description="a data file next to the spec with more given rows: .json (a list of objects), .jsonl or "
+        ".csv (a header row; values converted to the column types)")
 
     @model_validator(mode="after")
     def _rows_or_per(self) -> TableSeed:
-        if (self.rows is None) == (self.per is None):
-            raise ValueError("give exactly one of 'rows' or 'per'")
+        if self.rows is not None and self.per is not None:
+            raise ValueError("give one of 'rows' or 'per', not both")
+        if self.rows is None and self.per is None and not self.fixed and self.file is None:
+            raise ValueError("give 'rows', 'per', 'fixed' or 'file'")
         return self
 
 
