@@ -24,6 +24,7 @@ class ColumnIR:
     references: tuple[str, str] | None
     unique: bool
     default: Any
+    hidden: bool = False  # never returned by a tool: not in the row model
 
 
 @dataclass(frozen=True)

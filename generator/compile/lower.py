@@ -78,6 +78,7 @@ def lower_column(name: str, column: Column, table: Table) -> ColumnIR:
         references=split_ref(column.references),
         unique=column.unique,
         default=column.default,
+        hidden=column.hidden,
     )
 
 

@@ -52,6 +52,9 @@ class TableChecks(CheckerCore):
                     self.error(at + ("columns", table.primary_key, "gen"),
                                f"{name}.{table.primary_key} gets generated ids ({table.id_prefix}00001, ...) and cannot also have a gen",
                                "remove gen, or remove id_prefix")
+            if table.primary_key in table.columns and table.columns[table.primary_key].hidden:
+                self.error(at + ("columns", table.primary_key, "hidden"), f"the key of {name} cannot be hidden",
+                           "tools name rows by their key; hide another column")
             for column_name, column in table.columns.items():
                 self.column_rules(name, column_name, column)
             for i, group in enumerate(table.unique):

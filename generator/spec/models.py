@@ -76,6 +76,8 @@ class Column(Strict):
     policy: Policy = Field("hard", description="how checks compare it: exempt (left out), hard (exact), semantic "
                            "(trimmed, lower-cased), composed (free text the agent writes: by the facts it carries)")
     gen: Gen | None = None
+    hidden: bool = Field(False, description="never returned by a tool (a verification code, an internal score): "
+                         "left out of the row model; bodies and checks still read it")
 
 
 class TableSeed(Strict):

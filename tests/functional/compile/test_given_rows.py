@@ -1,4 +1,4 @@
-"""Seed rows given as they are (inline, CSV, JSON Lines), mixed with generated ones."""
+"""Seed rows given as they are (inline, CSV, JSON Lines), mixed with generated ones; hidden columns."""
 
 from __future__ import annotations
 
@@ -68,3 +68,15 @@ def test_given_rows_reach_sqlite_unchanged_on_another_build(tmp_path):
     conn = sqlite3.connect(":memory:")
     conn.executescript(build.files["schema.sql"] + build.files["seed.sql"])
     assert conn.execute("SELECT last FROM _id_sequence WHERE tbl = 'members'").fetchone() == (7,)
+
+
+async def test_a_hidden_column_is_never_returned_but_bodies_read_it(shelf):
+    build, server, runtime = shelf
+    assert "pin" not in build.files["models.py"].split("class Book")[0].split("class Member(")[1]
+    pin = runtime.memory_copy(runtime.seed_image()).execute("SELECT pin FROM members WHERE member_id = 'M00001'").fetchone()[0]
+    async with Client(server.build_server()) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        assert "pin" not in tools["get_member"].output_schema["properties"]
+        member = await client.call_tool("get_member", {"member_id": "M00001"})
+        assert "pin" not in member.structured_content and pin not in str(member.content)
+        assert (await client.call_tool("check_pin", {"member_id": "M00001", "pin": pin})).structured_content == {"matches": True}
