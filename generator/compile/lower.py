@@ -224,8 +224,7 @@ class Lowerer:
         return name
 
     def result_model(self, tool: str, spec: Tool) -> str:
-        """The model of a `returns: {fields}` result; array fields of objects get models of their
-        own (`<Tool>Result<Field>`, nested ones likewise), never a table's model of the same name."""
+        """The `returns: {fields}` model; lists of objects get their own (`<Tool>Result<Field>`...)."""
         name = f"{camel(tool)}Result"
         fields = []
         for fname, p in spec.returns.fields.items():

@@ -18,6 +18,7 @@ from generator.probe.plan import Planner
 from generator.probe.replayer import Replayer
 from generator.probe.run import load_package
 from generator.tasks.draft import Dropped
+from generator.tasks.values import Values
 
 
 def story_args(tool: ToolIR, rng: random.Random) -> dict[str, Any]:
@@ -50,6 +51,7 @@ class Environment:
             raise Dropped(f"domain {self.ir.name} names no actor table (spec field 'actor')")
         self.actor = self.ir.table(self.ir.actor)
         self.owners: dict[tuple[str, Any], Any] = {}
+        self.values = Values(self)
 
     def rows(self, table: str, where: str = "", params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         t = self.ir.table(table)
@@ -89,7 +91,7 @@ class Environment:
     def call_args(self, tool: ToolIR, load: LoadIR, row: dict[str, Any], rng: random.Random) -> dict[str, Any] | None:
         """Arguments for a call of `tool` on `row` (enum values without an example drawn with `rng`,
         one of the tool's stories drawn too), or None when a required argument cannot be derived."""
-        args = self.planner.derive(tool, load, row)
+        args = self.values.vary(tool, load, row, self.planner.derive(tool, load, row), rng)
         for p in tool.params:
             if p.enum and not p.ref and p.example is None and p.name in args and p.default is None:
                 args[p.name] = rng.choice(p.enum)
