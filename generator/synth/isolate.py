@@ -42,7 +42,8 @@ def scrub(text: str, *paths: Path) -> str:
 
 async def run_worker(command: list[str], idle: float, cwd: Path) -> Run:
     """Run `python -m generator.synth.worker COMMAND`; kill it after `idle` seconds without output."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+               TMPDIR=str(cwd))  # the worker's temporary files go where the run removes them, even after a kill
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "generator.synth.worker", *command,
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,

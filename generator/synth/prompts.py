@@ -75,7 +75,8 @@ TASKS = {
     "Sandbox violations must be rewritten with the allowed runtime.\n" + RUNTIME,
     "edges": "Each candidate edge below was computed from declared inputs, outputs and tables. Confirm an edge when "
     "calling the source first can supply an argument or create the state the target needs in a real conversation; "
-    "reject it otherwise (give the reason). List every candidate exactly once.",
+    "reject it otherwise (give the reason). Copy each edge exactly as listed; an edge you leave out keeps its computed "
+    "verdict (confirmed).",
 }
 
 
@@ -132,10 +133,17 @@ def messages(role: str, context: dict[str, Any], **fmt: Any) -> list[dict[str, A
     return [{"role": "system", "content": PREAMBLE + SYSTEM[role]}, {"role": "user", "content": "\n\n".join(sections)}]
 
 
+CONTINUE = {
+    "role": "user",
+    "content": "Your reply was cut off at the token limit. Continue it exactly where it stopped: no preamble, "
+    "nothing repeated.",
+}
+
+
 def feedback(problems: list[str]) -> dict[str, Any]:
     """The user turn that sends an invalid reply back with what is wrong."""
     listed = "\n".join(f"- {p}" for p in problems)
     return {
         "role": "user",
-        "content": f"Your reply was not accepted:\n{listed}\n\nReply again with the complete corrected JSON object.",
+        "content": f"Your reply (above) was not accepted:\n{listed}\n\nReply again with the complete corrected JSON object.",
     }

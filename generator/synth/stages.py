@@ -215,3 +215,8 @@ def binding_text(bindings: list[dict[str, Any]]) -> str:
         else:
             parts.append(f"writes {b['table']}")
     return ", ".join(parts)
+
+
+def edge_key(edge: str) -> str:
+    """An edge name as compared with the candidates: case, spacing and a list dash aside."""
+    return " ".join(edge.lower().removeprefix("- ").split())
