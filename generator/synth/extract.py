@@ -88,7 +88,7 @@ def join(head: str, tail: str) -> str:
     continuation reopens is dropped, and so is text it repeats from the end of `head`."""
     if head.count("```") % 2:  # cut off inside a fence: the continuation's own opening fence is noise
         tail = FENCE_START.sub("", tail, count=1)
-    for size in range(min(len(head), len(tail), 400), 7, -1):
-        if head.endswith(tail[:size]):
+    for size in range(min(len(head), len(tail), 400), 15, -1):  # short overlaps happen by chance: keep them
+        if head.endswith(tail[:size]) and tail[:size].strip():
             return head + tail[size:]
     return head + tail
