@@ -24,7 +24,7 @@ from generator.compile.build import compile_domain, write
 from generator.compile.lower import lower
 from generator.probe.report import UNEXPECTED
 from generator.synth import isolate, stages
-from generator.synth.assemble import Draft, diagnose, load_data, spec_data, to_yaml
+from generator.synth.assemble import Draft, diagnose, load_data, spec_data, table_data, to_yaml
 from generator.synth.roles import Ledger, Roles, SynthesisError
 
 
@@ -104,6 +104,7 @@ class Synthesis:
         self.draft = Draft(name, seed=config.seed)
         self.work = work_folder(config.out, name)
         self.sample: dict[str, Any] = {}
+        self.seeded: dict[str, int] = {}
 
     def say(self, line: str) -> None:
         self.result.log.append(line)
@@ -156,9 +157,17 @@ class Synthesis:
         d.behaviour = dict(reply.tools)
         kinds = sorted(b.kind for b in d.behaviour.values())
         self.say(f"behaviour: {sum(k != 'custom' for k in kinds)} declarative, {kinds.count('custom')} custom")
-        spec = {"Spec": to_yaml(spec_data(d, with_tests=False)), "Seed sample (first rows per table)": self.sample}
-        d.accept_tests(await self.roles.ask("tests", spec, lambda r: stages.check_tests(d, r)))
+        d.accept_tests(await self.roles.ask("tests", self.test_context(), lambda r: stages.check_tests(d, r)))
         self.say(f"tests: {sum(len(c) for c in d.tests.values())} cases")
+
+    def test_context(self) -> dict[str, Any]:
+        """What the Test Agent needs: the rules, the tools that change state, the tables and the seed."""
+        data = spec_data(self.draft, with_tests=False)
+        return {"Domain rules": {"now": data["now"], "policy": data["policy"]},
+                "Tools that change state": {n: t for n, t in data["tools"].items() if t["kind"] not in ("get", "list")},
+                "Tables": table_data(self.draft, with_seed=False),
+                "Seed rows per table": self.seeded,
+                "Seed sample (first rows per table)": self.sample}  # fmt: skip
 
     async def check_seed(self, reply: Any) -> list[str]:
         problems = stages.check_seed(self.draft, reply)
@@ -168,7 +177,7 @@ class Synthesis:
         seeded = await isolate.seed(self.write_draft(data), self.work)
         if "error" in seeded:
             return [f"the seed data cannot be made: {seeded['error']}"]
-        self.sample = seeded["sample"]
+        self.sample, self.seeded = seeded["sample"], seeded["rows"]
         self.result.seed_rows = sum(seeded["rows"].values())
         return []
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
 from generator.llm import CacheMiss, Completion
+from generator.synth.examples import EXAMPLES
 from generator.synth.extract import join, objects
-from generator.synth.replies import EdgesReply
+from generator.synth.prompts import messages
+from generator.synth.replies import REPLIES, EdgesReply, ToolSchema
 from generator.synth.roles import Ledger, Roles, read
 
 REPLY = '{"confirmed": ["a -> b [data_flow]"], "rejected": []}'
@@ -106,3 +109,13 @@ def test_a_cache_miss_names_the_role_and_the_attempt():
 
     with pytest.raises(CacheMiss, match="role edges, attempt 1: offline: no cached completion for request abc"):
         ask(Offline([]))
+
+
+@pytest.mark.parametrize("role", list(EXAMPLES))
+def test_every_role_prompt_shows_an_example_reply_that_its_reply_model_accepts(role):
+    example = EXAMPLES[role]
+    if role == "tools":  # shortened to two tools: each must still be a valid tool
+        assert all(ToolSchema.model_validate(t) for t in example["tools"].values())
+    else:
+        REPLIES[role].model_validate(example)
+    assert json.dumps(example, ensure_ascii=False, separators=(",", ":")) in messages(role, {}, **({"name": "x"} if role == "domain" else {}))[1]["content"]
