@@ -75,18 +75,15 @@ def read(content: str, model: type) -> tuple[Any, dict[str, Any] | None, list[st
     found = objects(content)
     if not found:
         return None, None, ["the reply holds no complete JSON object: reply with one JSON object"]
-    for data in reversed(found):
+    errors: dict[int, ValidationError] = {}
+    for i in reversed(range(len(found))):
         try:
-            return model.model_validate(data), data, []
-        except ValidationError:
-            continue
+            return model.model_validate(found[i]), found[i], []
+        except ValidationError as exc:
+            errors[i] = exc
     fields = set(model.model_fields)
-    best = max(reversed(found), key=lambda d: len(fields & set(d)))  # most keys of the reply; the last on a tie
-    try:
-        model.model_validate(best)
-    except ValidationError as exc:
-        return None, best, validation_problems(exc)
-    raise AssertionError("unreachable: the object validated above")
+    best = max(errors, key=lambda i: (len(fields & set(found[i])), i))  # most of the reply's keys; the last on a tie
+    return None, found[best], validation_problems(errors[best])
 
 
 def validation_problems(exc: ValidationError) -> list[str]:
