@@ -4,12 +4,14 @@ to the driver as it happens, and every output shipped back to the driver's `--ou
 A domain's task mostly waits on the LLM, so it reserves a quarter of a CPU; the code its
 stages run (seeding, procedural tests, expansion: `isolate.py` worker processes) runs as a
 task of its own with one CPU on the same node (the files are there), so Ray counts the CPUs
-that really compute and a node never runs more workers than it has CPUs.
+that really compute and a node never runs more workers than it has CPUs. The LLM cache is
+the `--cache` path on each node: shared storage makes one cache of the cluster.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -77,8 +79,8 @@ def run_ray(names: list[str], config: Config, concurrency: int, log: Callable[[s
     """Run the domains on a running cluster, else on a local one started for this call."""
     started = not ray.is_initialized()
     if started:
-        ray.init(include_dashboard=False, log_to_driver=False,
-                 runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}})  # fmt: skip
+        path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+        ray.init(include_dashboard=False, log_to_driver=False, runtime_env={"env_vars": {"PYTHONPATH": path}})
     try:
         results: dict[str, DomainResult] = {}
         waiting = []
