@@ -201,10 +201,11 @@ class Synthesis:
             if round_ == self.config.max_repair_rounds:
                 break
             log = stages.failure_log(failing)
-            context = {"Failing tools and their failure log": log,
-                       "Their current spec": {t: spec_data(d)["tools"][t] for t in failing},
-                       "Tables": {n: stages.dump(t) for n, t in d.database.tables.items()},
-                       "Seed sample (first rows per table)": self.sample}
+            specs = {t: spec_data(d)["tools"][t] for t in failing}
+            used = sorted(set().union(*map(stages.tables_used, specs.values())) & set(d.database.tables))
+            context = {"Failing tools and their failure log": log, "Their current spec": specs,
+                       "Tables they use": {n: stages.dump(d.database.tables[n]) for n in used},
+                       "Seed sample (first rows of those tables)": {n: self.sample.get(n, []) for n in used}}
             names = set(failing)
             reply = await self.roles.ask("debug", context, lambda r, names=names: stages.check_debug(d, r, names))
             for fix in reply.fixes:
