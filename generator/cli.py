@@ -358,10 +358,22 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--api-key", help="API key (default: $OPENAI_API_KEY)")
     p.add_argument("--role-model", action="append", default=[], metavar="ROLE=MODEL",
                    help="a different model for one role, e.g. debug=bigger-model (repeatable)")
+    p.add_argument("--temperature", type=float, help="sampling temperature of every role (default: the server's)")
+    p.add_argument("--top-p", type=float, help="nucleus sampling of every role (default: the server's)")
+    p.add_argument("--max-tokens", type=int, help="completion budget per request of every role (default: the server's)")
+    p.add_argument("--extra-body", metavar="JSON", help="vendor fields of every request, e.g. "
+                   '\'{"chat_template_kwargs": {"enable_thinking": false}}\'')
+    p.add_argument("--role-setting", action="append", default=[], metavar="ROLE.KEY=VALUE",
+                   help="one role's temperature, top_p, max_tokens or extra_body (JSON), e.g. debug.max_tokens=16000 "
+                   "(repeatable; over the global flags)")
     p.add_argument("--offline", action="store_true", help="use only the LLM cache; a miss is an error")
-    p.add_argument("--cache", type=Path, default=ROOT / "transcripts" / "cache", help="LLM cache folder")
-    p.add_argument("--out", type=Path, default=ROOT, help="root for domains/synth/, generated_servers/, tasks/")
-    p.add_argument("--concurrency", type=int, default=4, help="domains synthesized at once (default: 4)")
+    p.add_argument("--cache", type=Path, help="LLM cache folder (default: the recorded transcripts/cache with "
+                   "--offline, else $XDG_CACHE_HOME/scaleenv/llm); only accepted replies are stored")
+    p.add_argument("--out", type=Path, help="root for domains/synth/, generated_servers/, tasks/ "
+                   "(default: $XDG_DATA_HOME/scaleenv/synth); a domain finished there is skipped")
+    p.add_argument("--redo", action="store_true", help="synthesize domains again that --out already holds")
+    p.add_argument("--concurrency", type=int, default=4, help="domains synthesized at once, locally or on Ray "
+                   "(default: 4)")
     p.add_argument("--backend", choices=["local", "ray"], default="local", help="fan-out: local executor or Ray")
     p.add_argument("--count", type=int, default=20, help="scenarios to expand per domain (default: 20)")
     p.add_argument("--max-repair-rounds", type=int, default=3, help="debug-role rounds per domain (default: 3)")

@@ -7,7 +7,9 @@ failures (connection errors, 408/409/429/5xx) with exponential backoff; a semaph
 the requests in flight. With a cache folder every completion is stored under the sha256 of
 its canonical request JSON (`<cache>/<key>.json`), so a rerun is served from disk;
 `offline=True` answers only from the cache and raises `CacheMiss`, naming the key, for
-anything else. `usage` keeps the token totals of every call.
+anything else. `usage` keeps the token totals of every call. `completion(..., keep=False)`
+also gives the `finish_reason` and stores nothing until `keep(completion)`: synthesis caches
+only the replies its roles accepted, so a rejected reply is asked for again on a rerun.
 """
 
 from __future__ import annotations
@@ -55,6 +57,31 @@ class ChatModel(Protocol):
     ) -> tuple[dict[str, Any], dict[str, int]]: ...
 
 
+@dataclass
+class Completion:
+    """One answered request: the assistant message, its usage and why the model stopped
+    (`length`: cut off at the token budget). `record` is what `OpenAIChat.keep` stores."""
+
+    message: dict[str, Any]
+    usage: dict[str, int]
+    finish_reason: str = "stop"
+    cached: bool = False
+    key: str = ""
+    record: dict[str, Any] | None = None
+
+    @property
+    def content(self) -> str:
+        return self.message.get("content") or ""
+
+
+async def complete(model: Any, messages: list[dict[str, Any]], **params: Any) -> Completion:
+    """A `Completion` from any chat model: `completion` where the model has it, else `complete`."""
+    if hasattr(model, "completion"):
+        return await model.completion(messages, keep=False, **params)
+    message, usage = await model.complete(messages, **params)
+    return Completion(message, usage)
+
+
 def canonical_json(value: Any) -> str:
     """The one serialization requests are hashed in: sorted keys, no spaces, ASCII escapes
     (recorded caches depend on it: changing it changes every key)."""
@@ -80,9 +107,9 @@ def assistant_message(message: Any) -> dict[str, Any]:
 class OpenAIChat:
     """Chat completions with tools on an OpenAI-compatible endpoint (see the module docstring).
 
-    `base_url`/`api_key` default to `$OPENAI_BASE_URL`/`$OPENAI_API_KEY`; `seed`, `temperature`
-    and `extra_body` (vendor fields such as vLLM's `top_k`) go into every request unless a
-    call overrides them through `complete(..., **params)`.
+    `base_url`/`api_key` default to `$OPENAI_BASE_URL`/`$OPENAI_API_KEY`; `seed`, `temperature`,
+    `max_tokens` and `extra_body` (vendor fields such as vLLM's `top_k`) go into every request
+    unless a call overrides them through `complete(..., **params)`.
     """
 
     model: str
@@ -90,6 +117,7 @@ class OpenAIChat:
     api_key: str | None = None
     seed: int | None = None
     temperature: float | None = None
+    max_tokens: int | None = None
     extra_body: dict[str, Any] | None = None
     cache: Path | None = None
     offline: bool = False
@@ -122,7 +150,8 @@ class OpenAIChat:
         self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None, **params: Any
     ) -> dict[str, Any]:
         """The request body (also what the cache key is computed from)."""
-        defaults = {"seed": self.seed, "temperature": self.temperature, "extra_body": self.extra_body}
+        defaults = {"seed": self.seed, "temperature": self.temperature, "max_tokens": self.max_tokens,
+                    "extra_body": self.extra_body}
         request: dict[str, Any] = {"model": self.model, "messages": messages}
         if tools:
             request["tools"] = tools
@@ -147,23 +176,43 @@ class OpenAIChat:
     async def complete(
         self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None, **params: Any
     ) -> tuple[dict[str, Any], dict[str, int]]:
-        """One chat completion: (assistant message as a dict, {prompt_tokens, completion_tokens})."""
+        """One chat completion: (assistant message as a dict, {prompt_tokens, completion_tokens}), cached."""
+        done = await self.completion(messages, tools, **params)
+        return done.message, done.usage
+
+    async def completion(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None, keep: bool = True,
+        **params: Any,
+    ) -> Completion:
+        """One chat completion with its finish reason; stored in the cache now (`keep`) or by `keep()` later."""
         request = self.request(messages, tools, **params)
         key = request_key(request)
         stored = self.cached(key)
         if stored is not None:
             self.usage.add(stored["usage"], cached=True)
-            return stored["message"], stored["usage"]
+            return Completion(stored["message"], stored["usage"], stored.get("finish_reason", "stop"), True, key)
         if self.offline:
             raise CacheMiss(f"offline: no cached completion for request {key} (model {self.model!r}) in "
                             f"{self.cache}; run once online with this cache folder to record it")
         async with self._limit:
             response = await self.client().chat.completions.create(**request)
-        message = assistant_message(response.choices[0].message)
+        choice = response.choices[0]
+        message = assistant_message(choice.message)
         tokens = response.usage
         usage = {"prompt_tokens": tokens.prompt_tokens if tokens else 0,
                  "completion_tokens": tokens.completion_tokens if tokens else 0}
         self.usage.add(usage)
-        self.store(key, {"request": request, "message": message, "usage": usage})
-        return message, usage
+        reason = choice.finish_reason or "stop"
+        record = {"request": request, "message": message, "usage": usage}
+        if reason != "stop":  # recorded caches of plain stops stay as they were
+            record["finish_reason"] = reason
+        done = Completion(message, usage, reason, False, key, record)
+        if keep:
+            self.keep(done)
+        return done
 
+    def keep(self, completion: Completion) -> None:
+        """Store a completion in the cache (once; completions served from the cache are there already)."""
+        if completion.record is not None:
+            self.store(completion.key, completion.record)
+            completion.record = None

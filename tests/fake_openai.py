@@ -10,7 +10,8 @@ message (content and/or tool_calls) for a request and is one of:
   recorded exchanges; an unknown request gets HTTP 400 naming its key.
 
 `failures=[503, ...]` answers the first requests with those statuses (and `retry-after-ms: 1`,
-so the client's retries are quick) before the script takes over.
+so the client's retries are quick) before the script takes over. A scripted message may carry
+`finish_reason` (e.g. `length`, a reply cut off at the token limit); it is sent beside the message.
 """
 
 from __future__ import annotations
@@ -62,10 +63,10 @@ class FakeOpenAI:
             else:
                 return 400, {"error": {"message": f"no scripted response for request {body_key(body)}"}}
         message = {"role": "assistant", "content": None, **message}
+        reason = message.pop("finish_reason", None) or ("tool_calls" if message.get("tool_calls") else "stop")
         return 200, {
             "id": f"chatcmpl-{len(self.requests)}", "object": "chat.completion", "created": 0, "model": body["model"],
-            "choices": [{"index": 0, "message": message,
-                         "finish_reason": "tool_calls" if message.get("tool_calls") else "stop"}],
+            "choices": [{"index": 0, "message": message, "finish_reason": reason}],
             "usage": {"prompt_tokens": self.usage[0], "completion_tokens": self.usage[1],
                       "total_tokens": sum(self.usage)},
         }

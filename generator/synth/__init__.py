@@ -2,10 +2,13 @@
 
     replies.py   the pydantic reply of every role (maps onto generator/spec/models.py)
     prompts.py   every role's instructions and the reply format (JSON Schema)
-    roles.py     one validated call with bounded retries, and token accounting
+    examples.py  a compact worked reply of every role, shown in its prompt
+    extract.py   the JSON object in a reply, however a model wrapped it
+    roles.py     one validated call: continuations, bounded retries, token accounting
     stages.py    per-stage context and checks;  assemble.py  replies -> DomainSpec
     isolate.py   runs LLM-written code in worker.py processes under time limits
-    pipeline.py  one domain end to end;  run.py  fan-out (local or Ray) and the CLI
+    pipeline.py  one domain end to end;  run.py  settings, local fan-out and the CLI
+    cluster.py   the fan-out on Ray
     record.py    re-records a transcript's cache from its authored replies
 """
 

@@ -3,15 +3,18 @@
 `probe` runs the procedural tests tool by tool; when a tool hangs (no answer within the
 limit) or crashes the process, that tool gets an unexpected outcome saying so and the
 remaining tools run in a fresh process. Nothing a synthesized tool does can stop synthesis.
+`RUNNER` lets a scheduler start the worker instead (on Ray, a task that holds its CPU).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import os
 import re
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +36,10 @@ class Run:
         return next((e for e in self.events if e["event"] == event), None)
 
 
+Runner = Callable[[list[str], float, Path], Awaitable["Run"]]
+RUNNER: contextvars.ContextVar[Runner | None] = contextvars.ContextVar("RUNNER", default=None)
+
+
 def scrub(text: str, *paths: Path) -> str:
     """Text without machine-specific details (paths, addresses), so prompts stay cacheable."""
     for path in paths:
@@ -41,8 +48,15 @@ def scrub(text: str, *paths: Path) -> str:
 
 
 async def run_worker(command: list[str], idle: float, cwd: Path) -> Run:
-    """Run `python -m generator.synth.worker COMMAND`; kill it after `idle` seconds without output."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    """Run `python -m generator.synth.worker COMMAND` here, or through the context's `RUNNER`."""
+    runner = RUNNER.get()
+    return await (runner or spawn)(command, idle, cwd)
+
+
+async def spawn(command: list[str], idle: float, cwd: Path) -> Run:
+    """Start the worker process; kill it after `idle` seconds without output."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+               TMPDIR=str(cwd))  # the worker's temporary files go where the run removes them, even after a kill
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "generator.synth.worker", *command,
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,

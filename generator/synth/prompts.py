@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from generator.synth.examples import EXAMPLES
 from generator.synth.replies import REPLIES
 
 PREAMBLE = (
@@ -54,6 +55,22 @@ columns), transition (move the status column `to` a state along the table's tran
 `requires`: [{entity, column, op: in|not_in|eq|ne|gt|gte|lt|lte, value: literal | [..] | $param | $entity.column,
 error: code}] on loaded rows; `set`: {column: literal | $param | $now | $today}; `produces`: {table: [states a custom
 tool leaves rows in]}."""
+SEED_LANGUAGE = """Rows: `{rows: N}`, or `{per: parent_table, count: [lo, hi]}` rows for each parent row; `after: [tables]`
+that an expr reads with lookup. One generator per column: `seq: "U{n:04d}"`; `faker: provider` with `args` (name,
+unique.email, phone_number, street_address, city, company, sentence, ...); `choice: [..]` with optional `weights`;
+`int`/`real`/`date`/`datetime: [lo, hi]` (inclusive, ISO text for dates; reals rounded to cents); `ref: table.column`
+(a random existing row); `parent: column` (copied from the parent row of `per`); `const`; `expr`: one Python expression
+over `row` (this row's columns declared before it), `parent`, `rng` (random.Random), `fake` (Faker), `lookup(table,
+key)` (a row of a table filled earlier), `rows` (every row so far, by table), `timedelta`, `date`, `datetime`, `round`,
+`min`, `max`, `len`, `sum`, `int`, `str`; nothing else. `null_rate` leaves that share of a nullable column empty.
+Leave out primary keys with an id_prefix (generated) and foreign keys to pick a random parent row (the row of `per`
+when it is that table). Every CHECK, UNIQUE and enum must hold on every row."""
+EXPECTATIONS = """A test calls the tool once on a fresh copy of the FULL seed database (many more rows than the sample) after
+its `setup` SQL, which puts the rows the case needs into the state it needs (never assume a row is the only one of its
+kind). `expect` is either `{error: code}`: the call is refused with that code and nothing changes; or a success:
+`changes` gives the exact rows inserted/updated/deleted per table by the call ({} for none; every table not listed must
+not change); `rows` checks after the call that the FIRST row of `table` matching every `where` column has `values`
+(so `where` names the key, or a value no seeded row shares); `result` checks fields of what the tool returns."""
 TASKS = {
     "domain": "Define the domain {name!r}. Pick a fixed clock (`now`) in 2026. The policy lists 3-6 concrete rules.",
     "tools": "Design 10-16 tools for this domain: reads (get/list/search) and writes with real business rules. "
@@ -62,20 +79,21 @@ TASKS = {
     "database": "Derive the tables the tools need (4-6 tables), with typed columns, keys, enums, status transitions "
     "and a match policy per column (exempt: generated ids and bookkeeping; hard: exact values; semantic: free "
     "text). Every `ref` of a tool must name a column here. Map every tool to its main table, reads and writes.",
-    "seed": "Write the seed recipe: rows per table (a fixed number, or a range per parent row) and a generator for "
-    "every column except generated ids and foreign keys drawn from the parent. Aim for 200-500 rows in total.",
+    "seed": "Write the seed recipe: rows per table and a generator for every other column. Aim for 200-500 rows in "
+    "total.\n" + SEED_LANGUAGE,
     "behaviour": "Implement every tool. Use a declarative kind whenever one fits; enforce business rules as "
     "`requires` when they compare a loaded row; write a custom body only for logic the kinds cannot say.\n"
     + KINDS + "\n" + RUNTIME,
     "tests": "Write tests for every custom tool that writes (at least one success with expected `changes` and "
-    "`rows`, and one per rule the body enforces) and for any rule the derived cases miss. Tests run on a fresh copy "
-    "of the seed database below after their `setup` SQL; ids in the sample rows exist.",
+    "`rows`, and one per rule the body enforces) and for any rule the derived cases miss. Ids in the sample rows "
+    "exist.\n" + EXPECTATIONS,
     "debug": "Fix every failing tool below. A failure is either a wrong tool (behaviour or params) or wrong test data "
     "(setup, args or expectations); fix the one that disagrees with the tool's description and the domain policy. "
-    "Sandbox violations must be rewritten with the allowed runtime.\n" + RUNTIME,
+    "Sandbox violations must be rewritten with the allowed runtime.\n" + RUNTIME + "\n" + EXPECTATIONS,
     "edges": "Each candidate edge below was computed from declared inputs, outputs and tables. Confirm an edge when "
     "calling the source first can supply an argument or create the state the target needs in a real conversation; "
-    "reject it otherwise (give the reason). List every candidate exactly once.",
+    "reject it otherwise (give the reason). Copy each edge exactly as listed; an edge you leave out keeps its computed "
+    "verdict (confirmed).",
 }
 
 
@@ -125,6 +143,8 @@ def messages(role: str, context: dict[str, Any], **fmt: Any) -> list[dict[str, A
     for title, value in context.items():
         body = value if isinstance(value, str) else as_yaml(value)
         sections.append(f"## {title}\n{body}")
+    example = json.dumps(EXAMPLES[role], ensure_ascii=False, separators=(",", ":"))
+    sections.append(f"## Example reply (another domain, shortened)\n```json\n{example}\n```")
     sections.append(
         "## Reply format\nReply with one JSON object and nothing else, valid against this JSON Schema:\n"
         f"```json\n{schema_text(role)}\n```"
@@ -132,10 +152,17 @@ def messages(role: str, context: dict[str, Any], **fmt: Any) -> list[dict[str, A
     return [{"role": "system", "content": PREAMBLE + SYSTEM[role]}, {"role": "user", "content": "\n\n".join(sections)}]
 
 
+CONTINUE = {
+    "role": "user",
+    "content": "Your reply was cut off at the token limit. Continue it exactly where it stopped: no preamble, "
+    "nothing repeated.",
+}
+
+
 def feedback(problems: list[str]) -> dict[str, Any]:
     """The user turn that sends an invalid reply back with what is wrong."""
     listed = "\n".join(f"- {p}" for p in problems)
     return {
         "role": "user",
-        "content": f"Your reply was not accepted:\n{listed}\n\nReply again with the complete corrected JSON object.",
+        "content": f"Your reply (above) was not accepted:\n{listed}\n\nReply again with the complete corrected JSON object.",
     }

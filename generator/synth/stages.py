@@ -189,6 +189,13 @@ def check_debug(draft: Draft, reply: DebugReply, failing: set[str]) -> list[str]
             {f.tool for f in reply.fixes} for v in found]
 
 
+def tables_used(tool: dict[str, Any]) -> set[str]:
+    """The tables a tool's spec data names: its own, what it reads and writes, what its ids refer to."""
+    refs = {p["ref"].split(".")[0] for p in tool.get("params", {}).values() if p.get("ref")}
+    own = {tool["table"]} if tool.get("table") else set()
+    return own | set(tool.get("reads", [])) | set(tool.get("writes", [])) | refs
+
+
 def failure_log(failing: dict[str, dict[str, list[Any]]]) -> str:
     """What the Debug Agent reads: per tool, its sandbox violations and unexpected outcomes."""
     lines = []
@@ -215,3 +222,8 @@ def binding_text(bindings: list[dict[str, Any]]) -> str:
         else:
             parts.append(f"writes {b['table']}")
     return ", ".join(parts)
+
+
+def edge_key(edge: str) -> str:
+    """An edge name as compared with the candidates: case, spacing and a list dash aside."""
+    return " ".join(edge.lower().removeprefix("- ").split())

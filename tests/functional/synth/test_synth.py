@@ -20,10 +20,11 @@ from generator.llm import request_key
 from generator.probe.replayer import Replayer
 from generator.probe.run import run_probe
 from generator.synth.pipeline import Config, synthesize_domain
+from generator.synth.record import role_of
 from generator.synth.worker import import_server
 from generator.tasks.replay import verify_scenario
 from generator.tasks.scenario import load_scenarios
-from tests.fake_openai import fake_openai
+from tests.fake_openai import FakeOpenAI, body_key, fake_openai
 from tests.support import ROOT
 
 TRANSCRIPTS = ROOT / "transcripts"
@@ -58,16 +59,24 @@ def assert_domain_is_sound(out: Path, name: str) -> dict:
     return json.loads((out / "domains" / "synth" / f"{name}.report.json").read_text())
 
 
-def test_recorded_pet_clinic_replays_offline_into_a_verified_domain(tmp_path, capsys):
-    assert synthesize("pet_clinic", "--offline", "--out", str(tmp_path)) == 0
-    report = assert_domain_is_sound(tmp_path, "pet_clinic")
+def test_recorded_pet_clinic_replays_offline_into_a_verified_domain_and_a_rerun_skips_it(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))  # the default output lies outside the repository
+    assert synthesize("pet_clinic", "--offline") == 0  # and offline replays the recorded cache by default
+    out = tmp_path / "scaleenv" / "synth"
+    report = assert_domain_is_sound(out, "pet_clinic")
     log = "\n".join(report["log"])
     assert report["retries"] == {"tools": 1}  # the invalid first reply was sent back and corrected
     assert "1 tool(s) held by the sandbox" in log and "fixed the tool (The invoice id was made with uuid" in log
     assert "cancel_appointment: fixed the tool" in log and "complete_appointment: fixed the tests" in log
     assert report["unexpected"] == 0 and report["dropped"] == {}
-    out = capsys.readouterr().out
-    assert "pet_clinic: 15 tools, 6 tables" in out and "tokens:" in out and "per domain (paper: ~546,000)" in out
+    printed = capsys.readouterr().out
+    assert "pet_clinic: 15 tools, 6 tables" in printed and "tokens:" in printed and "per domain (paper: ~546,000)" in printed
+    assert sorted(p.name for p in out.iterdir()) == ["domains", "generated_servers", "tasks"]  # no scratch left
+
+    assert synthesize("pet_clinic", "--offline", "--cache", str(tmp_path / "empty")) == 0  # nothing is asked again
+    captured = capsys.readouterr()
+    assert "finished by an earlier run" in captured.err and "already there:" in captured.out
+    assert json.loads((out / "domains" / "synth" / "pet_clinic.report.json").read_text()) == report
 
 
 def test_recorded_library_replays_through_the_openai_client_against_a_fake_server(tmp_path):
@@ -78,7 +87,7 @@ def test_recorded_library_replays_through_the_openai_client_against_a_fake_serve
     with fake_openai(recorded) as (url, seen):
         assert synthesize("library", "--base-url", url, "--api-key", "test", "--cache", str(tmp_path / "cache"),
                           "--out", str(tmp_path)) == 0
-    assert len(seen) == 9 == len(list((tmp_path / "cache").glob("*.json")))  # every request went over HTTP once
+    assert len(seen) == 15 == len(list((tmp_path / "cache").glob("*.json")))  # every request went over HTTP once
     report = assert_domain_is_sound(tmp_path, "library")
     log = "\n".join(report["log"])
     assert report["retries"] == {"database": 1}
@@ -97,7 +106,7 @@ def test_a_missing_recorded_reply_is_a_clear_cache_miss_not_a_traceback(tmp_path
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 1
-    assert "pet_clinic: failed: CacheMiss:" in done.stderr and keys[3] in done.stderr
+    assert "pet_clinic: failed: CacheMiss: role database, attempt 1: offline:" in done.stderr and keys[3] in done.stderr
     assert "python -m generator.synth.record transcripts/pet_clinic" in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
 
@@ -107,6 +116,30 @@ def test_role_models_route_a_role_to_its_own_model(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "procedural tests (round 0)" in err  # every earlier role was answered by the recorded model
     assert "failed: CacheMiss" in err and "'bigger-model'" in err
+
+
+def test_request_settings_reach_each_role_globally_and_per_role(tmp_path, capsys):
+    recorded = {request_key(r["request"]): r["message"] for r in map(json.loads, map(Path.read_text, CACHE.glob("*.json")))}
+    chosen = ("temperature", "max_tokens", "chat_template_kwargs")
+
+    def model(body: dict) -> dict:  # the recorded reply of the request without the settings; the seed role gets none
+        plain = body_key({k: v for k, v in body.items() if k not in chosen})
+        return {"content": "no"} if role_of(body) == "seed" else recorded[plain]
+
+    with FakeOpenAI(model) as fake:
+        code = synthesize("pet_clinic", "--base-url", fake.url, "--cache", str(tmp_path / "cache"), "--out",
+                          str(tmp_path), "--temperature", "0.3", "--extra-body",
+                          '{"chat_template_kwargs": {"enable_thinking": false}}', "--role-setting", "tools.max_tokens=9000",
+                          "--role-setting", "domain.temperature=0")  # fmt: skip
+    assert code == 1 and "seed: no acceptable reply" in capsys.readouterr().err
+    seen = [(role_of(b), b.get("temperature"), b.get("max_tokens"), b["chat_template_kwargs"]) for b in fake.requests]
+    off = {"enable_thinking": False}
+    assert seen[:4] == [("domain", 0.0, None, off), ("tools", 0.3, 9000, off), ("tools", 0.3, 9000, off),
+                        ("database", 0.3, None, off)]
+    assert list((tmp_path / "cache").glob("*.json")) != [] and len(list((tmp_path / "cache").glob("*.json"))) == 4
+    # the four accepted exchanges are cached; the seed role's three rejected replies are not
+    assert main(["synthesize", "x", "--model", "m", "--role-setting", "seed.warmth=1"]) == 2
+    assert "unknown setting 'warmth'" in capsys.readouterr().err
 
 
 class Garbage:
@@ -124,16 +157,19 @@ def test_a_role_that_never_gives_valid_json_fails_its_domain_after_bounded_retri
     chat = Garbage()
     result = asyncio.run(synthesize_domain("pet_clinic", Config(model="x", out=tmp_path), {"*": chat}))
     assert not result.ok and chat.calls == 3
-    assert result.error.startswith("domain: no acceptable reply after 3 attempts: the reply is not valid JSON")
+    assert result.error.startswith("domain: no acceptable reply after 3 attempts: the reply holds no complete JSON")
     assert result.tokens == {"domain": {"prompt": 150, "completion": 21, "calls": 3}}
-    assert not (tmp_path / "domains").exists()
+    assert list(tmp_path.iterdir()) == []  # nothing written, and the run's scratch folder is gone
 
 
 @pytest.mark.ray
-def test_ray_backend_runs_one_task_per_domain(tmp_path, capsys):
+def test_ray_backend_streams_progress_and_brings_every_output_to_the_driver(tmp_path, capsys):
     pytest.importorskip("ray")
-    assert synthesize("pet_clinic", "library", "--offline", "--backend", "ray", "--out", str(tmp_path)) == 0
-    out = capsys.readouterr().out
-    assert "pet_clinic: 15 tools" in out and "library: 14 tools" in out
+    assert synthesize("pet_clinic", "library", "--offline", "--backend", "ray", "--concurrency", "1",
+                      "--out", str(tmp_path)) == 0  # fmt: skip
+    captured = capsys.readouterr()
+    assert "pet_clinic: 15 tools" in captured.out and "library: 14 tools" in captured.out
+    assert "pet_clinic: procedural tests (round 0)" in captured.err and "library: edges:" in captured.err
     for name in ("pet_clinic", "library"):
-        assert (tmp_path / "tasks" / name / "scenarios.jsonl").read_text().count("\n") >= 10
+        assert_domain_is_sound(tmp_path, name)  # written on the driver from what the task returned
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["domains", "generated_servers", "tasks"]
