@@ -60,6 +60,23 @@ def _random_datetime(rng: random.Random, start: str, end: str) -> dt.datetime:
     return a + dt.timedelta(seconds=rng.randint(0, int((b - a).total_seconds())))
 
 
+FREE = ("faker", "choice", "int", "real")  # recipes that draw a value without looking at a row
+
+
+def draw(gen: Gen, rng: random.Random, fake: Faker, unique: bool = True) -> Any:
+    """A value from a row-free recipe; `unique=False` reads `unique.email` as `email` (a one-off draw)."""
+    if gen.faker is not None:
+        provider: Any = fake
+        for attribute in (gen.faker if unique else gen.faker.removeprefix("unique.")).split("."):
+            provider = getattr(provider, attribute)  # e.g. "unique.email"
+        return provider(**gen.args)
+    if gen.choice is not None:
+        return rng.choices(gen.choice, weights=gen.weights)[0]
+    if gen.int is not None:
+        return rng.randint(*gen.int)
+    return round(rng.uniform(*gen.real), 2)
+
+
 def plain(value: Any) -> Any:
     """A value SQLite stores as the spec means it: ISO text for dates, floats for decimals."""
     if isinstance(value, dt.datetime):
@@ -101,17 +118,8 @@ class Seeder:
             return None
         if gen.seq is not None:
             return gen.seq.format(n=ctx["n"] + 1)
-        if gen.faker is not None:
-            provider: Any = fake
-            for attribute in gen.faker.split("."):  # e.g. "unique.email"
-                provider = getattr(provider, attribute)
-            return provider(**gen.args)
-        if gen.choice is not None:
-            return rng.choices(gen.choice, weights=gen.weights)[0]
-        if gen.int is not None:
-            return rng.randint(*gen.int)
-        if gen.real is not None:
-            return round(rng.uniform(*gen.real), 2)
+        if any(getattr(gen, kind) is not None for kind in FREE):
+            return draw(gen, rng, fake)
         if gen.date is not None:
             return _random_date(rng, *gen.date).isoformat()
         if gen.datetime is not None:

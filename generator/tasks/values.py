@@ -14,10 +14,8 @@ from typing import Any
 from faker import Faker
 
 from generator.compile.ir import LoadIR, ToolIR
-from generator.compile.seed import domain_clock, plain
+from generator.compile.seed import FREE, domain_clock, draw, plain
 from generator.spec.models import Gen
-
-DRAWN = ("faker", "choice", "int", "real")  # recipes that need no row to draw from
 
 
 class Values:
@@ -51,18 +49,9 @@ class Values:
     def recipe(self, tool: ToolIR, column: str | None) -> Gen | None:
         table = self.spec.tables.get(tool.table or "")
         gen = table.columns[column].gen if table and column in table.columns else None
-        return gen if gen is not None and any(getattr(gen, kind) is not None for kind in DRAWN) else None
+        return gen if gen is not None and any(getattr(gen, kind) is not None for kind in FREE) else None
 
     def draw(self, gen: Gen, rng: random.Random) -> Any:
-        if gen.choice is not None:
-            return rng.choices(gen.choice, weights=gen.weights)[0]
-        if gen.int is not None:
-            return rng.randint(*gen.int)
-        if gen.real is not None:
-            return round(rng.uniform(*gen.real), 2)
         self.fake.seed_instance(rng.getrandbits(32))
-        provider: Any = self.fake
-        for attribute in gen.faker.removeprefix("unique.").split("."):
-            provider = getattr(provider, attribute)
         with domain_clock(self.env.ir.now):  # Faker's relative dates read the clock
-            return plain(provider(**gen.args))
+            return plain(draw(gen, rng, self.fake, unique=False))
