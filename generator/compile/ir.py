@@ -65,6 +65,7 @@ class ParamIR:
     example: Any
     minimum: float | None
     item_fields: tuple[ParamIR, ...] = ()
+    item_ref: tuple[str, str] | None = None  # scalar items: the (table, column) each id refers to
 
 
 @dataclass(frozen=True)

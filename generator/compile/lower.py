@@ -144,6 +144,7 @@ def lower_param(name: str, param: Param, spec: DomainSpec, table: str | None, ow
         example=param.example,
         minimum=param.minimum,
         item_fields=item_fields,
+        item_ref=split_ref(param.items.ref) if param.items else None,
     )
 
 
@@ -247,11 +248,7 @@ class Lowerer:
     def includes(self, table: str, children: list[str]) -> tuple[tuple[str, str, str], ...]:
         found = []
         for child in children:
-            fk = next(
-                c.name
-                for c in self.tables[child].columns
-                if c.references and c.references[0] == table
-            )
+            fk = next(c.name for c in self.tables[child].columns if c.references and c.references[0] == table)
             found.append((child, child, fk))
         return tuple(found)
 

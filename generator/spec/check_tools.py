@@ -105,6 +105,8 @@ class ToolChecks(BodyChecks, ToolTestChecks):
                 self.types(at + ("column",), param, table.columns[param.column], f"{tool.table}.{param.column}")
         for field, sub in param.items.fields.items() if param.items else ():
             self.param(at + ("items", "fields", field), field, sub, None)
+        if param.items is not None and param.items.ref is not None:
+            self.ref(at + ("items", "ref"), param.items.ref, "ref")
 
     def types(self, at: Loc, param: Param, column: Column, where: str) -> None:
         if param.type != "array" and param.type not in COMPATIBLE[column.type]:

@@ -129,6 +129,7 @@ class Item(Strict):
 
     type: Literal["string", "integer", "number", "boolean", "date", "object"] = "object"
     fields: dict[str, Param] = Field(default_factory=dict)
+    ref: str | None = Field(None, description="for scalar items: the 'table.column' each id refers to")
 
 
 class Param(Strict):

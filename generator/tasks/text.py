@@ -111,9 +111,21 @@ class Phrasebook:
             items = value if isinstance(value, list) else [value]
             if not any(mentions.of_id(v) for item in items for v in (item.values() if isinstance(item, dict) else [item])):
                 return None
-            return spoken([{k: mentions.of_id(v) or v for k, v in item.items()} if isinstance(item, dict)
-                           else mentions.of_id(item) or item for item in items])
+            return spoken([dict(zip(item, Phrasebook.unrepeated([mentions.of_id(v) or v for v in item.values()]),
+                                    strict=True))
+                           if isinstance(item, dict) else mentions.of_id(item) or item for item in items])
         return mentions.of(ref[0], value) if ref is not None else None
+
+    @staticmethod
+    def unrepeated(values: list[Any]) -> list[Any]:
+        """Values of one list item as said: "the Headlamp, in size L" rather than "the Headlamp, the
+        Headlamp in size L" when one description starts with the one before it."""
+        out = []
+        for value in values:
+            before = str(out[-1]) if out else ""
+            out.append(value[len(before):].lstrip(", ") if before and isinstance(value, str)
+                       and value.startswith(before + " ") else value)
+        return out
 
     def user(self, draft: Draft, rng: random.Random, mentions: Mentions | None = None) -> User:
         actor = self.ir.table(self.ir.actor)

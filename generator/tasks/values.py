@@ -31,7 +31,10 @@ class Values:
         for p in tool.params:
             if p.name not in out or p.name == load.param:
                 continue
-            if p.ref and p.ref[0] != self.env.ir.actor and owner is not None:
+            if isinstance(out[p.name], list) and (p.item_ref or p.item_fields):
+                lines = self.lines(p, load, row, rng)
+                out[p.name] = lines if lines else out[p.name]
+            elif p.ref and p.ref[0] != self.env.ir.actor and owner is not None:
                 mine = self.callers_rows(p.ref[0], owner)
                 if mine and out[p.name] not in {r[p.ref[1]] for r in mine}:
                     out[p.name] = rng.choice(mine)[p.ref[1]]
@@ -40,6 +43,43 @@ class Values:
                 if gen is not None:
                     out[p.name] = self.draw(gen, rng)
         return out
+
+    def lines(self, p: Any, load: LoadIR, row: dict[str, Any], rng: random.Random) -> list[Any] | None:
+        """List items that name rows of the goal entity (an order's lines), 1-2 of them, and for
+        object items a partner row for each other id field: one that shares a column with the
+        line's row (a variant of the same product) but is not the one the line names already."""
+        fields = [(p.name, p.item_ref)] if p.item_ref else [(f.name, f.ref) for f in p.item_fields if f.ref]
+        child = next(((name, ref) for name, ref in fields if self.children(ref[0], load, row)), None)
+        if child is None or (p.item_fields and any(f.required and not f.ref for f in p.item_fields)):
+            return None
+        rows = self.children(child[1][0], load, row)
+        picked = rng.sample(rows, min(len(rows), rng.randint(1, 2)))
+        if p.item_ref:
+            return [r[child[1][1]] for r in picked]
+        items = []
+        for line in picked:
+            item = {child[0]: line[child[1][1]]}
+            for name, ref in fields:
+                if name != child[0]:
+                    partner = self.partner(ref, line, rng)
+                    if partner is None:
+                        return None
+                    item[name] = partner
+            items.append(item)
+        return items
+
+    def children(self, table_name: str, load: LoadIR, row: dict[str, Any]) -> list[dict[str, Any]]:
+        table = self.env.ir.table(table_name)
+        fk = next((c.name for c in table.columns if c.references == (load.table, load.column)), None)
+        return self.env.rows(table_name, f"WHERE {fk} = ?", (row[load.column],)) if fk else []
+
+    def partner(self, ref: tuple[str, str], line: dict[str, Any], rng: random.Random) -> Any:
+        table = self.env.ir.table(ref[0])
+        shared = [c.name for c in table.columns if c.name in line and c.name != table.primary_key and c.references]
+        taken = {line[c] for c in line if line[c] is not None}
+        found = [r[ref[1]] for r in self.env.rows(ref[0]) if shared and all(r[c] == line[c] for c in shared)
+                 and r[ref[1]] not in taken]
+        return rng.choice(found) if found else None
 
     def callers_rows(self, table_name: str, owner: Any) -> list[dict[str, Any]]:
         table = self.env.ir.table(table_name)
