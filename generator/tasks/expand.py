@@ -273,9 +273,12 @@ class Expander:
         """Something the user asks about the goal's entity: (table, column, key); the answer is
         read from the initial state once it is built."""
         table = self.ir.table(goal.key.table)
+        if table.name == self.ir.actor:  # a person does not ask the agent for their own email
+            raise Dropped("nothing to ask about the user's own record")
         written = {p.column for p in goal.tool.params if p.column} | set(goal.tool.set_spec) | {table.status_column}
         columns = [c for c in table.columns if c.policy == "hard" and not c.references and c.name not in written
-                   and c.name != table.primary_key and goal.row.get(c.name) not in (None, "")]
+                   and c.name != table.primary_key and not c.name.endswith("_id") and not c.hidden
+                   and goal.row.get(c.name) not in (None, "")]
         if not columns:
             raise Dropped(f"nothing to ask about {table.name}")
         column = rng.choice(columns)
