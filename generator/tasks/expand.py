@@ -24,6 +24,7 @@ import anyio
 from generator.compile.build import compile_domain
 from generator.compile.ir import LoadIR, ToolIR
 from generator.probe.plan import target_load
+from generator.tasks.chains import dependent_pairs, link
 from generator.tasks.checks import changed_keys, derive_checks, text
 from generator.tasks.controls import Trials
 from generator.tasks.distractors import clone
@@ -67,6 +68,7 @@ class Expander:
         self.goal_tools = [t for t in writes if "user" in t.principals]  # what a user may ask for
         self.refusable = [t for t in self.goal_tools if self.ownership_param(t)]
         self.declinable = [t for t in writes if refusable(t)]
+        self.dependent = dependent_pairs(self.ir, self.goal_tools, lambda t: self.goal_load(t).param)
 
     # --- choosing goals ---
 
@@ -198,6 +200,10 @@ class Expander:
         tools = rng.sample(self.goal_tools, min(n_goals, len(self.goal_tools)))  # distinct requests
         if kind == "policy_refusal":  # the last request is the one to decline; the others are allowed
             tools[-1] = rng.choice(self.declinable)
+        link_to = None  # a later request that uses the row the first one adds
+        if kind == "multi_goal" and self.dependent and rng.random() < 0.4:
+            creator, consumer, link_to = rng.choice(self.dependent)
+            tools = [creator, consumer]
         taken: set[Any] = set()
         statements: list[Statement] = []
         goals: list[Goal] = []
@@ -214,6 +220,8 @@ class Expander:
                     raise
                 goal, more = await self.instantiate(tool, rng, None, taken, statements)
             actor_id = goal.owner
+            if link_to is not None and i == 1:
+                await link(self.env, goals[0], goal, link_to, statements + more)
             if goal.key.table != self.ir.actor:  # many goals may act on the user's own record
                 taken.add(goal.row[self.ir.table(goal.key.table).primary_key])
             goals.append(goal)
@@ -312,8 +320,6 @@ class Expander:
                                              (key,)).fetchone()[0]) for t, c, key in draft.info]
         if any(value is None for _, _, value in draft.info):
             raise Dropped("the asked value is empty")
-        mentions = Mentions(self.ir, initial, self.env.owner_column)  # rows the user holds no id for, described
-        user = self.text.user(draft, random.Random(f"{self.seed}:{self.ir.name}:{index}:text"), mentions)
         results, after = await self.env.run(image, draft.actions)
         for action, result in zip(draft.actions, results, strict=True):
             if result.is_error:
@@ -322,6 +328,8 @@ class Expander:
         if not refused and not changed_keys(self.ir, initial, after,
                                             {t for a in draft.actions for t in self.ir.tool(a.tool).writes}):
             raise Dropped("gold changes nothing")
+        mentions = Mentions(self.ir, initial, self.env.owner_column, after)  # rows the user holds no id for, described
+        user = self.text.user(draft, random.Random(f"{self.seed}:{self.ir.name}:{index}:text"), mentions)
         checks = derive_checks(self.ir, draft, after, image)
         probe = Scenario.model_construct(checks=checks)
         if not all(r["passed"] for r in run_checks(after, image, probe, said=self.text.answer_text(draft))):

@@ -39,13 +39,14 @@ def said(value: Any) -> str:
 class Mentions:
     """Descriptions of rows in one state (a scenario's initial state)."""
 
-    def __init__(self, ir: DomainIR, state: sqlite3.Connection, owner_column):
+    def __init__(self, ir: DomainIR, state: sqlite3.Connection, owner_column, later: sqlite3.Connection | None = None):
         self.ir = ir
         self.state = state
+        self.later = later  # the gold end state: rows the user's own requests add ("the card I'm adding")
         self.owner_column = owner_column  # TableIR -> the column naming the row's owner, or None
 
-    def row(self, table: TableIR, key: Any) -> dict[str, Any] | None:
-        cur = self.state.execute(f"SELECT * FROM {table.name} WHERE {table.primary_key} = ?", (key,))
+    def row(self, table: TableIR, key: Any, state: sqlite3.Connection | None = None) -> dict[str, Any] | None:
+        cur = (state or self.state).execute(f"SELECT * FROM {table.name} WHERE {table.primary_key} = ?", (key,))
         found = cur.fetchone()
         return dict(zip([d[0] for d in cur.description], found, strict=True)) if found else None
 
@@ -77,7 +78,10 @@ class Mentions:
         table = self.ir.table(table_name)
         if not table.described_as:
             return None
+        state = self.state
         row = self.row(table, key)
+        if row is None and self.later is not None:
+            state, row = self.later, self.row(table, key, self.later)
         text = self.render(table, row) if row else None
         if text is None:
             raise Dropped(f"no description of {table_name} {key} fits its values")
@@ -86,7 +90,7 @@ class Mentions:
         if owner is None or owner == table.primary_key:
             owner = next((c.name for c in table.columns if c.references and c.name != table.primary_key), None)
         scope, params = (f"WHERE {owner} IS ? AND ", [row[owner]]) if owner else ("WHERE ", [])
-        cur = self.state.execute(f"SELECT * FROM {table.name} {scope}{table.primary_key} != ?", (*params, key))
+        cur = state.execute(f"SELECT * FROM {table.name} {scope}{table.primary_key} != ?", (*params, key))
         names = [d[0] for d in cur.description]
         if any(self.render(table, dict(zip(names, other, strict=True))) == text for other in cur):
             raise Dropped(f"'{text}' could mean more than one {words(table_name)} row")
