@@ -275,6 +275,7 @@ class Expander:
         table = self.ir.table(goal.key.table)
         written = {p.column for p in goal.tool.params if p.column} | set(goal.tool.set_spec) | {table.status_column}
         columns = [c for c in table.columns if c.policy == "hard" and not c.references and c.name not in written
+                   and not c.hidden  # no tool tells it, so the agent could never answer
                    and c.name != table.primary_key and goal.row.get(c.name) not in (None, "")]
         if not columns:
             raise Dropped(f"nothing to ask about {table.name}")
