@@ -50,6 +50,11 @@ def value_hint(error: dict[str, Any]) -> str:
     if error["type"] == "extra_forbidden" and value is None:
         return ("if it is the rest of a value cut at a comma inside {...}, quote that value, "
                 'e.g. {description: "Price, in dollars"}; else remove it or check its spelling')
+    if error["type"] == "list_type" and isinstance(value, str):
+        items = ", ".join(part.strip() for part in value.split(",")) if "," in value else value
+        return f"write a list in brackets, e.g. [{items}], or as lines starting with \"- \""
+    if error["type"] in ("model_type", "dict_type") and isinstance(value, (str, int, float, bool)):
+        return "this needs a mapping of fields in {...} or indented lines, e.g. {type: text, description: ...}"
     if error["type"] != "string_type":
         return ""
     if isinstance(value, bool):
