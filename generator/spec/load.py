@@ -13,6 +13,7 @@ from generator.errors import Diagnostic, SpecError
 from generator.spec.data import with_seed_files
 from generator.spec.models import DomainSpec
 from generator.spec.source import Source
+from generator.spec.yaml_hints import value_hint
 
 DOMAINS = Path(__file__).resolve().parents[2] / "domains"
 
@@ -52,6 +53,7 @@ def parse(source: Source) -> DomainSpec:
                 message = f"missing required field {loc[-1]!r}"
             elif err["type"] == "literal_error":
                 message = f"{message} (got {err.get('input')!r})"
+            hint = value_hint(err) or hint
             found.append(source.diagnostic(loc, message, hint))
         raise SpecError(found) from None
     return with_seed_files(spec, source)  # rows given in data files join the spec's given rows

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from generator.errors import Diagnostic, SpecError
+from generator.spec.yaml_hints import syntax_hint
 
 
 def line_map(node: yaml.Node, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], int]:
@@ -43,7 +44,7 @@ class Source:
             line = mark.line + 1 if mark else 0
             problem = getattr(exc, "problem", None) or str(exc)
             where = f" (column {mark.column + 1})" if mark else ""
-            hint = getattr(exc, "context", None) or ""
+            hint = syntax_hint(exc, text) or getattr(exc, "context", None) or ""
             raise SpecError([Diagnostic(self.file, line, "<yaml>", f"not valid YAML: {problem}{where}", hint)]) from None
         self.lines = line_map(node) if node is not None else {}
 

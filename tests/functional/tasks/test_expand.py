@@ -262,3 +262,14 @@ async def test_an_initial_state_that_breaks_a_constraint_is_a_drop_reason_not_a_
     async with env.replayer:
         with pytest.raises(Dropped, match=r"initial state breaks a constraint \(UNIQUE constraint failed\)"):
             await expander.candidate(0)
+
+
+def test_information_questions_never_ask_for_a_hidden_column(tmp_path):
+    """No tool returns a hidden column, so a question about one could never be answered."""
+    spec = TINY.read_text().replace("check: \"balance >= 0\",", "check: \"balance >= 0\", hidden: true,")
+    spec = spec.replace("amount: {type: real,", "amount: {type: real, hidden: true,")
+    assert spec.count("hidden: true") == 2
+    (tmp_path / "tiny.yaml").write_text(spec)
+    result = expand_domain(tmp_path / "tiny.yaml", 24, seed=5)
+    asked = [c.description for s in result.scenarios for c in s.checks if c.kind == "answer"]
+    assert not [d for d in asked if re.search(r"\b(balance|amount)\b", d)], asked
