@@ -217,8 +217,59 @@ def create_file(path: Path, image: bytes) -> None:
     source.close()
 
 
-def open_connection(path: Path | None, image: bytes | None = None) -> aiosqlite.Connection:
-    """An aiosqlite connection to `path`, or to a fresh in-memory copy of the seed."""
+class ToolGuard:
+    """The authorizer and progress handler on every tool connection. Tool SQL, a custom body's
+    included, reads rows (and, in a writing call, inserts, updates and deletes them) and nothing
+    else: no ATTACH, DETACH, VACUUM, PRAGMA writes, schema changes, load_extension or transaction
+    control, however the SQL was built. Only the runtime itself begins and ends transactions
+    (while `owner` is set), and each statement is stopped after a bounded amount of work."""
+
+    def __init__(self) -> None:
+        self.owner = False
+        self.writes = False
+        self.refused = ""
+        self.ticks = 0
+
+    def authorize(
+        self, action: int, arg1: str | None, arg2: str | None, schema: str | None, source: str | None
+    ) -> int:
+        if action == sqlite3.SQLITE_FUNCTION:
+            ok = arg2 != "load_extension"
+        elif action == sqlite3.SQLITE_PRAGMA:
+            ok = arg2 is None and arg1 in READ_PRAGMAS
+        elif action == sqlite3.SQLITE_TRANSACTION:
+            ok = self.owner
+        else:
+            ok = action in READS or (self.writes and action in WRITES)
+        if ok:
+            return sqlite3.SQLITE_OK
+        self.refused = self.refused or ACTIONS.get(
+            action, "a schema change" if self.writes else "a write in a read-only tool"
+        )
+        return sqlite3.SQLITE_DENY
+
+    def progress(self) -> int:
+        self.ticks += 1
+        return self.ticks > STATEMENT_TICKS
+
+    def start(self) -> None:
+        """Called before each tool statement: a fresh budget, nothing refused yet."""
+        self.refused, self.ticks = "", 0
+
+    def failure(self, exc: sqlite3.Error) -> SqlRefused | None:
+        """What a failed tool statement did that is not allowed, if that is why it failed."""
+        if self.refused:
+            return SqlRefused(f"tool SQL may only read and write rows: {self.refused} is not allowed ({exc})")
+        if self.ticks > STATEMENT_TICKS:
+            return SqlRefused(
+                f"a tool statement was stopped after {STEP_TICKS * STATEMENT_TICKS:,} steps of work"
+            )
+        return None
+
+
+def open_connection(path: Path | None, image: bytes | None = None) -> tuple[aiosqlite.Connection, ToolGuard]:
+    """An aiosqlite connection to `path`, or to a fresh in-memory copy of the seed, and its guard."""
+    guard = ToolGuard()
 
     def connect() -> sqlite3.Connection:
         if path is None:
@@ -227,44 +278,57 @@ def open_connection(path: Path | None, image: bytes | None = None) -> aiosqlite.
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         conn.row_factory = dict_row
         conn.execute("PRAGMA foreign_keys = ON")
+        conn.set_authorizer(guard.authorize)
+        conn.set_progress_handler(guard.progress, STEP_TICKS)
         return conn
 
-    return aiosqlite.Connection(connect, iter_chunk_size=64)
+    return aiosqlite.Connection(connect, iter_chunk_size=64), guard
 
 
 class Tx:
     """The database as one tool call sees it: queries inside that call's transaction."""
 
-    def __init__(self, conn: aiosqlite.Connection, now: str):
-        self.conn = conn
+    def __init__(self, conn: aiosqlite.Connection, guard: ToolGuard, now: str):
+        self._conn = conn
+        self._guard = guard
         self.now = now
         self.today = now[:10]
 
+    async def _run(self, method: Callable[..., Any], sql: str, params: Any) -> Any:
+        self._guard.start()
+        try:
+            return await method(sql, params)
+        except sqlite3.Error as exc:
+            refused = self._guard.failure(exc)
+            if refused is None:
+                raise
+            raise refused from None
+
     async def fetch_all(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        return list(await self.conn.execute_fetchall(sql, params))
+        return list(await self._run(self._conn.execute_fetchall, sql, params))
 
     async def fetch_one(self, sql: str, params: tuple[Any, ...] = ()) -> dict[str, Any] | None:
-        rows = await self.conn.execute_fetchall(sql, params)
+        rows = await self._run(self._conn.execute_fetchall, sql, params)
         return rows[0] if rows else None
 
     async def execute(self, sql: str, params: tuple[Any, ...] = ()) -> int:
-        cursor = await self.conn.execute(sql, params)
+        cursor = await self._run(self._conn.execute, sql, params)
         return cursor.rowcount
 
     async def insert(self, table: str, values: dict[str, Any]) -> None:
         columns = ", ".join(values)
         marks = ", ".join("?" for _ in values)
-        await self.conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(values.values()))
+        await self.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(values.values()))
 
     async def update(self, table: str, key_column: str, key: Any, values: dict[str, Any]) -> None:
         assignments = ", ".join(f"{column} = ?" for column in values)
-        await self.conn.execute(
+        await self.execute(
             f"UPDATE {table} SET {assignments} WHERE {key_column} = ?", (*values.values(), key)
         )
 
     async def new_id(self, table: str) -> str:
         """The next id of `table`, from a sequence stored with the data (so ids replay)."""
-        rows = await self.conn.execute_fetchall(
+        rows = await self.fetch_all(
             "UPDATE _id_sequence SET last = last + 1 WHERE tbl = ? RETURNING last", (table,)
         )
         return f"{ID_PREFIXES[table]}{rows[0]['last']:05d}"
@@ -273,17 +337,19 @@ class Tx:
 class Store:
     """One session's database: calls are serialized, each is a transaction."""
 
-    def __init__(self, conn: aiosqlite.Connection, now: str):
+    def __init__(self, conn: aiosqlite.Connection, guard: ToolGuard, now: str):
         self.conn = conn
+        self.guard = guard
         self.now = now
         self.lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path | None = None, image: bytes | None = None) -> Store:
         """A file database at `path`, or a private in-memory copy of `image` (default: the seed)."""
-        conn = await open_connection(path, image)
+        conn, guard = open_connection(path, image)
+        await conn
         rows = await conn.execute_fetchall("SELECT value FROM _env WHERE key = 'now'")
-        return cls(conn, rows[0]["value"])
+        return cls(conn, guard, rows[0]["value"])
 
     async def close(self) -> None:
         await self.conn.close()
@@ -292,7 +358,8 @@ class Store:
         """Replace this store's database with a private in-memory copy of `image` (a reset)."""
         async with self.lock:
             await self.conn.close()
-            self.conn = await open_connection(None, image)
+            self.conn, self.guard = open_connection(None, image)
+            await self.conn
             rows = await self.conn.execute_fetchall("SELECT value FROM _env WHERE key = 'now'")
             self.now = rows[0]["value"]
 
@@ -303,24 +370,40 @@ class Store:
             await self.conn.backup(copy)
         return copy
 
+    async def _own(self, step: Callable[..., Any], *args: Any) -> None:
+        """Run the runtime's own transaction control, which the guard refuses to tool SQL."""
+        self.guard.owner = True
+        try:
+            await step(*args)
+        finally:
+            self.guard.owner = False
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
         async with self.lock:
-            yield Tx(self.conn, self.now)
+            self.guard.writes = False
+            try:
+                yield Tx(self.conn, self.guard, self.now)
+            finally:
+                if self.conn.in_transaction:  # nothing a read-only call started may outlive it
+                    await self._own(self.conn.rollback)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         async with self.lock:
-            await self.conn.execute("BEGIN IMMEDIATE")
+            await self._own(self.conn.execute, "BEGIN IMMEDIATE")
+            self.guard.writes = True
             try:
-                yield Tx(self.conn, self.now)
+                yield Tx(self.conn, self.guard, self.now)
             except sqlite3.IntegrityError as exc:
-                await self.conn.execute("ROLLBACK")
+                await self._own(self.conn.rollback)
                 raise ToolError(f"Nothing was changed: the request breaks a data rule ({exc}).") from exc
             except BaseException:
-                await self.conn.execute("ROLLBACK")
+                await self._own(self.conn.rollback)
                 raise
-            await self.conn.execute("COMMIT")
+            finally:
+                self.guard.writes = False
+            await self._own(self.conn.commit)
 
 
 class Session:

@@ -30,7 +30,7 @@ class Checker(TableChecks, SeedChecks, ToolChecks, AskChecks):
     # -- the whole spec --------------------------------------------------------------------
 
     def run(self) -> list[Diagnostic]:
-        areas = [self.duplicate_keys, self.names, self.schema, self.seeds, self.tools, self.asks, self.shared_errors]
+        areas = [self.duplicate_keys, self.names, self.schema, self.seeds, self.tools, self.asks, self.shared_errors, self.sandbox]
         for area in areas:
             try:
                 area()

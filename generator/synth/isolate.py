@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from generator.synth.confine import limit_resources, worker_env
 from generator.synth.roles import SynthesisError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,12 +41,14 @@ def scrub(text: str, *paths: Path) -> str:
 
 
 async def run_worker(command: list[str], idle: float, cwd: Path) -> Run:
-    """Run `python -m generator.synth.worker COMMAND`; kill it after `idle` seconds without output."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    """Run `python -m generator.synth.worker COMMAND` confined (see confine.py): no secrets in its
+    environment, bounded resources, writes only under `cwd`; kill it after `idle` seconds without output."""
+    tmp = cwd / ".worker-tmp"
+    tmp.mkdir(exist_ok=True)
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "generator.synth.worker", *command,
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        cwd=cwd, env=env,
+        cwd=cwd, env=worker_env(ROOT, tmp), preexec_fn=limit_resources,
     )  # fmt: skip
     stderr = asyncio.create_task(proc.stderr.read())
     run = Run()

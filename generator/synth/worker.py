@@ -23,6 +23,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from generator.synth.confine import confine
+
 WIRE = sys.stdout
 
 
@@ -31,11 +33,20 @@ def emit(event: str, **data: Any) -> None:
     WIRE.flush()
 
 
+def confine_worker(args: argparse.Namespace) -> None:
+    """Confine this process (see confine.py) once a command has imported what it needs: some of
+    its libraries load native code at import, which generated code may never do."""
+    if args.command == "expand":
+        args.tasks.mkdir(parents=True, exist_ok=True)  # before confining: its parents are not the worker's
+    confine([Path.cwd(), Path(tempfile.gettempdir()), *([args.tasks] if args.command == "expand" else [])])
+
+
 def seed(args: argparse.Namespace) -> None:
     from generator.compile.lower import lower
     from generator.compile.seed import generate
     from generator.spec.load import load_spec
 
+    confine_worker(args)
     _, spec = load_spec(args.spec)
     rows = generate(spec, lower(spec))
     emit("seeded", rows={t: len(r) for t, r in rows.items()}, sample={t: r[:3] for t, r in rows.items()})
@@ -66,6 +77,7 @@ def probe(args: argparse.Namespace) -> None:
     from generator.compile.build import compile_domain
     from generator.probe.run import load_package, plan, run_cases
 
+    confine_worker(args)
     skip = set(filter(None, args.skip.split(",")))
     build = compile_domain(args.spec)
     with tempfile.TemporaryDirectory(prefix="synth-probe-") as tmp:
@@ -112,6 +124,7 @@ def expand(args: argparse.Namespace) -> None:
     from generator.tasks.replay import verify_scenario
     from generator.tasks.scenario import dump_line
 
+    confine_worker(args)
     result = expand_domain(args.spec, args.count, args.seed, progress=lambda kept, tried: emit("progress", kept=kept, tried=tried))
     scenarios = result.scenarios
     args.tasks.mkdir(parents=True, exist_ok=True)
