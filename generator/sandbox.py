@@ -24,9 +24,12 @@ import decimal
 import functools
 import random
 import re
+import sqlite3
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 ALLOWED_IMPORTS = frozenset({"datetime", "math", "re", "json", "statistics", "decimal", "itertools", "string"})
 SAFE_BUILTINS = frozenset({
@@ -286,3 +289,65 @@ def check_sql(sql: str) -> list[Violation]:
     """Violations of SQL an LLM wrote for a test's setup: nothing outside the one database."""
     match = FORBIDDEN_SQL.search(sql)
     return [Violation(1, f"SQL that reaches outside the database is not allowed: {match[0]!r}")] if match else []
+
+
+class SqlRefused(ValueError):
+    """SQL under `guard_sql` did something only the database's owner may do, or too much work."""
+
+
+GUARD_STEP = 1000  # SQLite VM instructions between two calls of the progress handler
+GUARD_STEPS = 100_000  # calls of the handler one guarded run may take (100M instructions, seconds of work)
+_READS = {sqlite3.SQLITE_READ, sqlite3.SQLITE_SELECT, sqlite3.SQLITE_RECURSIVE}
+_WRITES = {sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE}
+_READ_PRAGMAS = {"table_info", "table_xinfo", "table_list", "index_list", "index_info", "foreign_key_list"}
+
+
+@contextmanager
+def guard_sql(conn: sqlite3.Connection, writes: bool = False) -> Iterator[Callable[[str, Any], list[Any]]]:
+    """Run untrusted SQL (test setups, scenario checks) on `conn`: rows only (reads, and with `writes`
+    INSERT/UPDATE/DELETE), never ATTACH, DETACH, VACUUM, transaction control, PRAGMA writes, schema
+    changes or load_extension, however the text was built; bounded work. Yields `run(sql, params)`,
+    which raises SqlRefused saying what was refused (the server's `runtime.guarded` is the same wall)."""
+    state = {"refused": "", "steps": 0}
+
+    def authorize(action: int, arg1: str | None, arg2: str | None, schema: str | None, source: str | None) -> int:
+        if action == sqlite3.SQLITE_FUNCTION:
+            ok = arg2 != "load_extension"
+        elif action == sqlite3.SQLITE_PRAGMA:
+            ok = arg2 is None and arg1 in _READ_PRAGMAS
+        else:
+            ok = action in _READS or (writes and action in _WRITES)
+        if not ok:
+            state["refused"] = state["refused"] or _ACTION_NAMES.get(action, "a schema change")
+        return sqlite3.SQLITE_OK if ok else sqlite3.SQLITE_DENY
+
+    def progress() -> int:
+        state["steps"] += 1
+        return state["steps"] > GUARD_STEPS
+
+    def run(sql: str, params: Any = ()) -> list[Any]:
+        state["refused"] = ""
+        try:
+            return conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            if state["refused"]:
+                raise SqlRefused(f"{state['refused']} is not allowed here ({exc})") from None
+            if state["steps"] > GUARD_STEPS:
+                raise SqlRefused(f"stopped after {GUARD_STEP * GUARD_STEPS:,} steps of work (an endless query?)") from None
+            raise
+
+    conn.set_authorizer(authorize)
+    conn.set_progress_handler(progress, GUARD_STEP)
+    try:
+        yield run
+    finally:
+        conn.set_authorizer(None)
+        conn.set_progress_handler(None, 0)
+
+
+_ACTION_NAMES = {
+    sqlite3.SQLITE_ATTACH: "ATTACH (or VACUUM)", sqlite3.SQLITE_DETACH: "DETACH",
+    sqlite3.SQLITE_TRANSACTION: "transaction control", sqlite3.SQLITE_SAVEPOINT: "SAVEPOINT",
+    sqlite3.SQLITE_PRAGMA: "a PRAGMA write", sqlite3.SQLITE_INSERT: "a write", sqlite3.SQLITE_UPDATE: "a write",
+    sqlite3.SQLITE_DELETE: "a write",
+}  # fmt: skip

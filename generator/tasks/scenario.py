@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -22,6 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from generator.judge import judge
+from generator.sandbox import SqlRefused, guard_sql
 
 
 class Model(BaseModel):
@@ -172,14 +173,14 @@ def run_checks(end: sqlite3.Connection, initial: bytes, scenario: Scenario,
                said: str | None = None) -> list[dict[str, Any]]:
     """Evaluate every check on the end state (a connection the caller owns) against the initial
     state's image; answer checks need the agent's text."""
-    with initial_attached(end, initial):
-        return [evaluate(end, check, said) for check in scenario.checks]
+    with initial_attached(end, initial), guard_sql(end) as run:
+        return [evaluate(run, check, said) for check in scenario.checks]
 
 
 def sql_checks_pass(end: sqlite3.Connection, initial: bytes, scenario: Scenario) -> bool:
     """Whether every SQL check passes, stopping at the first that fails (for replaying controls)."""
-    with initial_attached(end, initial):
-        return all(evaluate(end, c, None)["passed"] for c in scenario.checks if c.kind == "sql")
+    with initial_attached(end, initial), guard_sql(end) as run:
+        return all(evaluate(run, c, None)["passed"] for c in scenario.checks if c.kind == "sql")
 
 
 def sql_results(results: list[dict[str, Any]], scenario: Scenario) -> list[dict[str, Any]]:
@@ -188,14 +189,15 @@ def sql_results(results: list[dict[str, Any]], scenario: Scenario) -> list[dict[
     return [r for r in results if kinds[r["id"]] == "sql"]
 
 
-def evaluate(conn: sqlite3.Connection, check: Check, said: str | None) -> dict[str, Any]:
-    """One check's result; a failing whole-state check names its table and the rows that differ."""
+def evaluate(run: Callable[[str, Any], list[Any]], check: Check, said: str | None) -> dict[str, Any]:
+    """One check's result (SQL through `run`, a `guard_sql` runner: read only, bounded); a failing
+    whole-state check names its table and the rows that differ."""
     if check.kind == "answer":
         passed, reason = judge(said or "", check.accept, check.reject)
         return {"id": check.id, "passed": passed, "reason": reason}
     try:
-        rows = [list(r) for r in conn.execute(check.sql, check.params).fetchall()]
-    except sqlite3.Error as exc:
+        rows = [list(r) for r in run(check.sql, check.params)]
+    except (sqlite3.Error, SqlRefused) as exc:
         return {"id": check.id, "passed": False, "error": str(exc)}
     result = {"id": check.id, "passed": rows == check.expect, "got": rows, "expect": check.expect}
     if check.table is not None and rows != check.expect:
