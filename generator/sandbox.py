@@ -349,5 +349,5 @@ _ACTION_NAMES = {
     sqlite3.SQLITE_ATTACH: "ATTACH (or VACUUM)", sqlite3.SQLITE_DETACH: "DETACH",
     sqlite3.SQLITE_TRANSACTION: "transaction control", sqlite3.SQLITE_SAVEPOINT: "SAVEPOINT",
     sqlite3.SQLITE_PRAGMA: "a PRAGMA write", sqlite3.SQLITE_INSERT: "a write", sqlite3.SQLITE_UPDATE: "a write",
-    sqlite3.SQLITE_DELETE: "a write",
+    sqlite3.SQLITE_DELETE: "a write", sqlite3.SQLITE_FUNCTION: "load_extension",
 }  # fmt: skip

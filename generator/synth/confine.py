@@ -22,7 +22,7 @@ from typing import Any
 KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT")
 CPU_SECONDS = 600
 ADDRESS_SPACE = 4 << 30  # bytes: threads reserve stacks, so this is well above the real need
-FILE_SIZE = 256 << 20  # bytes of any one file the worker writes
+FILE_SIZE = 64 << 20  # bytes of any one file the worker writes
 DENIED = ("socket.", "subprocess.", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
           "pty.spawn", "ctypes.", "os.kill", "os.killpg", "signal.pthread_kill", "webbrowser.")  # fmt: skip
 ALLOWED_SOCKET = ("socket.__new__", "socket.socketpair")  # asyncio's own wake-up pipe, never a network peer
