@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import math
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -91,6 +92,43 @@ def find_scenario(ref: str) -> dict[str, Any]:
     if path.is_file():
         return json.loads(path.read_text())
     return committed_scenario(ref)
+
+
+MAX_TEXT = 10_000  # characters of one string argument (SQLite's LIKE patterns stop at 50,000 bytes)
+MAX_ITEMS = 1_000  # entries of one array argument
+INT64 = (-(1 << 63), (1 << 63) - 1)  # what SQLite stores as an INTEGER
+
+
+def argument_problem(value: Any, where: str = "arguments") -> str | None:
+    """What is wrong with tool arguments that no tool can store or search (text that is not valid
+    Unicode, an integer past 64 bits, NaN or infinity, oversized text or arrays), or None. The
+    message never echoes the value, so the answer itself is always valid to send."""
+    if isinstance(value, str):
+        if len(value) > MAX_TEXT:
+            return f"{where} has {len(value):,} characters; send at most {MAX_TEXT:,}"
+        try:
+            value.encode()
+        except UnicodeEncodeError as exc:  # only unpaired surrogates fail to encode
+            return f"{where} holds an unpaired UTF-16 surrogate at character {exc.start}; send valid Unicode text"
+    elif isinstance(value, bool):
+        return None
+    elif isinstance(value, int):
+        if not INT64[0] <= value <= INT64[1]:
+            return f"{where} is an integer outside the 64-bit range ({INT64[0]} to {INT64[1]})"
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            return f"{where} is {value}; send a finite number"
+    elif isinstance(value, list | tuple):
+        if len(value) > MAX_ITEMS:
+            return f"{where} has {len(value):,} entries; send at most {MAX_ITEMS:,}"
+        return next((p for i, v in enumerate(value) if (p := argument_problem(v, f"{where}[{i}]"))), None)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            name = key if isinstance(key, str) and argument_problem(key) is None else "?"
+            problem = argument_problem(key, f"a key of {where}") or argument_problem(item, f"{where}.{name}")
+            if problem:
+                return problem
+    return None
 
 
 class SqlRefused(ValueError):
@@ -196,6 +234,38 @@ def scenario_image(scenario: dict[str, Any], image: bytes | None = None) -> byte
         return conn.serialize()
     finally:
         conn.close()
+
+
+def database_problem(path: Path) -> str | None:
+    """Why `path` cannot be this server's --db (a directory, a dangling link, not SQLite, another
+    domain's database, unreadable), or None. A path that does not exist yet is fine: it is created."""
+    if path.is_symlink() and not path.exists():
+        return f"{path} is a symbolic link to nothing; give the real path (no file is created through a link)"
+    if not path.exists():
+        return None if path.parent.is_dir() else f"the folder {path.parent} does not exist"
+    if path.is_dir():
+        return f"{path} is a folder; give a database file path"
+    try:
+        with path.open("rb") as file:
+            header = file.read(16)
+        if header != b"SQLite format 3\x00":
+            return f"{path} is not a SQLite database; it is left as it is: give a new path to create one from the seed"
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            found = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            conn.close()
+    except (OSError, sqlite3.Error) as exc:
+        return f"cannot read {path}: {exc}"
+    seed = memory_copy(seed_image())
+    expected = {row[0] for row in seed.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    seed.close()
+    if missing := sorted(expected - found):
+        return (
+            f"{path} is not a Tiny shop database (it lacks the tables {', '.join(missing)});"
+            " give a new path to create one from the seed"
+        )
+    return None
 
 
 def create_file(path: Path, image: bytes) -> None:
