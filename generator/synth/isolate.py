@@ -82,6 +82,18 @@ async def seed(spec: Path, work: Path, limit: float = 60) -> dict[str, Any]:
     return done
 
 
+async def build(spec: Path, work: Path, server: Path, limit: float = 300) -> dict[str, Any]:
+    """The compiled server written to `server` (rendering seeds the database from LLM-written recipes):
+    `{"tools", "tables"}`; a SynthesisError when it cannot be built."""
+    run = await run_worker(["build", str(spec), "--server", str(server)], limit, work)
+    done = run.first("built")
+    if done is not None:
+        return done
+    failed = run.first("error")
+    reason = failed["message"] if failed else f"worker exited with {run.returncode}: {run.stderr[-500:]}"
+    raise SynthesisError(f"the server could not be built: {scrub(reason, work)}")
+
+
 async def probe(spec: Path, work: Path, limit: float = 30) -> tuple[list[dict[str, Any]], list[str]]:
     """Procedural test outcomes (tool, case, verdict, detail, ...) and planner warnings."""
     outcomes: list[dict[str, Any]] = []
