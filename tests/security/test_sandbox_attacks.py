@@ -332,3 +332,19 @@ def test_a_confined_worker_contains_code_that_got_past_the_static_checks(tmp_pat
                  "memory_bomb", "big_file"):  # fmt: skip
         assert report[name].startswith("refused: "), (name, report[name])
     assert (work / "inside.txt").exists()
+
+
+def test_a_refused_statement_reaches_the_debug_role_saying_what_was_refused(tmp_path):
+    from generator.synth import isolate
+
+    spec = yaml.safe_load(TINY.read_text())
+    spec["tools"]["cancel_order"]["body"] = (
+        "await db.execute('ATT' + 'ACH DATABASE ' + \"'\" + order_id + \"'\" + ' AS x')\n"
+        + spec["tools"]["cancel_order"]["body"]
+    )
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    outcomes, _ = asyncio.run(isolate.probe(path, tmp_path, limit=30))
+    details = [o["detail"] for o in outcomes if o["tool"] == "cancel_order" and o["verdict"] == "unexpected failure"]
+    assert details and all("SqlRefused: tool SQL may only read and write rows: ATTACH" in d for d in details), details
+    assert not list(tmp_path.glob("O0*"))  # no database file was attached into being
