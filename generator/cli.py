@@ -207,7 +207,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from generator.tasks.scenario import load_scenarios
 
     files = [f for path in args.paths for f in (sorted(path.glob("*.json*")) if path.is_dir() else [path])]
-    by_file = {f: load_scenarios(f) for f in files}
+    try:
+        by_file = {f: load_scenarios(f) for f in files}
+    except (OSError, ValueError) as exc:  # missing, unreadable, not JSON, not scenarios
+        raise GeneratorError(f"cannot read scenarios: {str(exc)[:2000]}") from None
     total = sum(len(found) for found in by_file.values())
     if not total:
         err.print("no scenarios found in " + ", ".join(map(str, args.paths)))

@@ -36,14 +36,15 @@ def query(path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any,
 
 
 @contextmanager
-def serve_http(module: str, root: Path, *args: str) -> Iterator[str]:
-    """Run `python -m module --transport http` from `root` on a free port; yields its base URL."""
+def serve_http(module: str, root: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run `python -m module --transport http` from `root` on a free port (with `env` added to its
+    minimal environment); yields its base URL."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
         [sys.executable, "-m", module, "--transport", "http", "--port", str(port), *args],
-        cwd=root, env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
+        cwd=root, env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin", **(env or {})},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:

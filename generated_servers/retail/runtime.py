@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import math
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -105,6 +106,43 @@ def find_scenario(ref: str) -> dict[str, Any]:
     return committed_scenario(ref)
 
 
+MAX_TEXT = 10_000  # characters of one string argument (SQLite's LIKE patterns stop at 50,000 bytes)
+MAX_ITEMS = 1_000  # entries of one array argument
+INT64 = (-(1 << 63), (1 << 63) - 1)  # what SQLite stores as an INTEGER
+
+
+def argument_problem(value: Any, where: str = "arguments") -> str | None:
+    """What is wrong with tool arguments that no tool can store or search (text that is not valid
+    Unicode, an integer past 64 bits, NaN or infinity, oversized text or arrays), or None. The
+    message never echoes the value, so the answer itself is always valid to send."""
+    if isinstance(value, str):
+        if len(value) > MAX_TEXT:
+            return f"{where} has {len(value):,} characters; send at most {MAX_TEXT:,}"
+        try:
+            value.encode()
+        except UnicodeEncodeError as exc:  # only unpaired surrogates fail to encode
+            return f"{where} holds an unpaired UTF-16 surrogate at character {exc.start}; send valid Unicode text"
+    elif isinstance(value, bool):
+        return None
+    elif isinstance(value, int):
+        if not INT64[0] <= value <= INT64[1]:
+            return f"{where} is an integer outside the 64-bit range ({INT64[0]} to {INT64[1]})"
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            return f"{where} is {value}; send a finite number"
+    elif isinstance(value, list | tuple):
+        if len(value) > MAX_ITEMS:
+            return f"{where} has {len(value):,} entries; send at most {MAX_ITEMS:,}"
+        return next((p for i, v in enumerate(value) if (p := argument_problem(v, f"{where}[{i}]"))), None)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            name = key if isinstance(key, str) and argument_problem(key) is None else "?"
+            problem = argument_problem(key, f"a key of {where}") or argument_problem(item, f"{where}.{name}")
+            if problem:
+                return problem
+    return None
+
+
 class SqlRefused(ValueError):
     """SQL from a scenario (its initial state, its checks) did something the server does not allow."""
 
@@ -130,6 +168,7 @@ ACTIONS = {
     sqlite3.SQLITE_TRANSACTION: "transaction control",
     sqlite3.SQLITE_SAVEPOINT: "transaction control (SAVEPOINT)",
     sqlite3.SQLITE_PRAGMA: "PRAGMA (other than reading table_info and the like)",
+    sqlite3.SQLITE_FUNCTION: "load_extension",
 }
 
 
@@ -209,6 +248,38 @@ def scenario_image(scenario: dict[str, Any], image: bytes | None = None) -> byte
         conn.close()
 
 
+def database_problem(path: Path) -> str | None:
+    """Why `path` cannot be this server's --db (a directory, a dangling link, not SQLite, another
+    domain's database, unreadable), or None. A path that does not exist yet is fine: it is created."""
+    if path.is_symlink() and not path.exists():
+        return f"{path} is a symbolic link to nothing; give the real path (no file is created through a link)"
+    if not path.exists():
+        return None if path.parent.is_dir() else f"the folder {path.parent} does not exist"
+    if path.is_dir():
+        return f"{path} is a folder; give a database file path"
+    try:
+        with path.open("rb") as file:
+            header = file.read(16)
+        if header != b"SQLite format 3\x00":
+            return f"{path} is not a SQLite database; it is left as it is: give a new path to create one from the seed"
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            found = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            conn.close()
+    except (OSError, sqlite3.Error) as exc:
+        return f"cannot read {path}: {exc}"
+    seed = memory_copy(seed_image())
+    expected = {row[0] for row in seed.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    seed.close()
+    if missing := sorted(expected - found):
+        return (
+            f"{path} is not a Online retail store database (it lacks the tables {', '.join(missing)});"
+            " give a new path to create one from the seed"
+        )
+    return None
+
+
 def create_file(path: Path, image: bytes) -> None:
     """Write a new database file from `image`; refuses to touch an existing file."""
     if path.exists():
@@ -220,8 +291,59 @@ def create_file(path: Path, image: bytes) -> None:
     source.close()
 
 
-def open_connection(path: Path | None, image: bytes | None = None) -> aiosqlite.Connection:
-    """An aiosqlite connection to `path`, or to a fresh in-memory copy of the seed."""
+class ToolGuard:
+    """The authorizer and progress handler on every tool connection. Tool SQL, a custom body's
+    included, reads rows (and, in a writing call, inserts, updates and deletes them) and nothing
+    else: no ATTACH, DETACH, VACUUM, PRAGMA writes, schema changes, load_extension or transaction
+    control, however the SQL was built. Only the runtime itself begins and ends transactions
+    (while `owner` is set), and each statement is stopped after a bounded amount of work."""
+
+    def __init__(self) -> None:
+        self.owner = False
+        self.writes = False
+        self.refused = ""
+        self.ticks = 0
+
+    def authorize(
+        self, action: int, arg1: str | None, arg2: str | None, schema: str | None, source: str | None
+    ) -> int:
+        if action == sqlite3.SQLITE_FUNCTION:
+            ok = arg2 != "load_extension"
+        elif action == sqlite3.SQLITE_PRAGMA:
+            ok = arg2 is None and arg1 in READ_PRAGMAS
+        elif action == sqlite3.SQLITE_TRANSACTION:
+            ok = self.owner
+        else:
+            ok = action in READS or (self.writes and action in WRITES)
+        if ok:
+            return sqlite3.SQLITE_OK
+        self.refused = self.refused or ACTIONS.get(
+            action, "a schema change" if self.writes else "a write in a read-only tool"
+        )
+        return sqlite3.SQLITE_DENY
+
+    def progress(self) -> int:
+        self.ticks += 1
+        return self.ticks > STATEMENT_TICKS
+
+    def start(self) -> None:
+        """Called before each tool statement: a fresh budget, nothing refused yet."""
+        self.refused, self.ticks = "", 0
+
+    def failure(self, exc: sqlite3.Error) -> SqlRefused | None:
+        """What a failed tool statement did that is not allowed, if that is why it failed."""
+        if self.refused:
+            return SqlRefused(f"tool SQL may only read and write rows: {self.refused} is not allowed ({exc})")
+        if self.ticks > STATEMENT_TICKS:
+            return SqlRefused(
+                f"a tool statement was stopped after {STEP_TICKS * STATEMENT_TICKS:,} steps of work"
+            )
+        return None
+
+
+def open_connection(path: Path | None, image: bytes | None = None) -> tuple[aiosqlite.Connection, ToolGuard]:
+    """An aiosqlite connection to `path`, or to a fresh in-memory copy of the seed, and its guard."""
+    guard = ToolGuard()
 
     def connect() -> sqlite3.Connection:
         if path is None:
@@ -230,44 +352,57 @@ def open_connection(path: Path | None, image: bytes | None = None) -> aiosqlite.
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         conn.row_factory = dict_row
         conn.execute("PRAGMA foreign_keys = ON")
+        conn.set_authorizer(guard.authorize)
+        conn.set_progress_handler(guard.progress, STEP_TICKS)
         return conn
 
-    return aiosqlite.Connection(connect, iter_chunk_size=64)
+    return aiosqlite.Connection(connect, iter_chunk_size=64), guard
 
 
 class Tx:
     """The database as one tool call sees it: queries inside that call's transaction."""
 
-    def __init__(self, conn: aiosqlite.Connection, now: str):
-        self.conn = conn
+    def __init__(self, conn: aiosqlite.Connection, guard: ToolGuard, now: str):
+        self._conn = conn
+        self._guard = guard
         self.now = now
         self.today = now[:10]
 
+    async def _run(self, method: Callable[..., Any], sql: str, params: Any) -> Any:
+        self._guard.start()
+        try:
+            return await method(sql, params)
+        except sqlite3.Error as exc:
+            refused = self._guard.failure(exc)
+            if refused is None:
+                raise
+            raise refused from None
+
     async def fetch_all(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        return list(await self.conn.execute_fetchall(sql, params))
+        return list(await self._run(self._conn.execute_fetchall, sql, params))
 
     async def fetch_one(self, sql: str, params: tuple[Any, ...] = ()) -> dict[str, Any] | None:
-        rows = await self.conn.execute_fetchall(sql, params)
+        rows = await self._run(self._conn.execute_fetchall, sql, params)
         return rows[0] if rows else None
 
     async def execute(self, sql: str, params: tuple[Any, ...] = ()) -> int:
-        cursor = await self.conn.execute(sql, params)
+        cursor = await self._run(self._conn.execute, sql, params)
         return cursor.rowcount
 
     async def insert(self, table: str, values: dict[str, Any]) -> None:
         columns = ", ".join(values)
         marks = ", ".join("?" for _ in values)
-        await self.conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(values.values()))
+        await self.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(values.values()))
 
     async def update(self, table: str, key_column: str, key: Any, values: dict[str, Any]) -> None:
         assignments = ", ".join(f"{column} = ?" for column in values)
-        await self.conn.execute(
+        await self.execute(
             f"UPDATE {table} SET {assignments} WHERE {key_column} = ?", (*values.values(), key)
         )
 
     async def new_id(self, table: str) -> str:
         """The next id of `table`, from a sequence stored with the data (so ids replay)."""
-        rows = await self.conn.execute_fetchall(
+        rows = await self.fetch_all(
             "UPDATE _id_sequence SET last = last + 1 WHERE tbl = ? RETURNING last", (table,)
         )
         return f"{ID_PREFIXES[table]}{rows[0]['last']:05d}"
@@ -276,17 +411,19 @@ class Tx:
 class Store:
     """One session's database: calls are serialized, each is a transaction."""
 
-    def __init__(self, conn: aiosqlite.Connection, now: str):
+    def __init__(self, conn: aiosqlite.Connection, guard: ToolGuard, now: str):
         self.conn = conn
+        self.guard = guard
         self.now = now
         self.lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path | None = None, image: bytes | None = None) -> Store:
         """A file database at `path`, or a private in-memory copy of `image` (default: the seed)."""
-        conn = await open_connection(path, image)
+        conn, guard = open_connection(path, image)
+        await conn
         rows = await conn.execute_fetchall("SELECT value FROM _env WHERE key = 'now'")
-        return cls(conn, rows[0]["value"])
+        return cls(conn, guard, rows[0]["value"])
 
     async def close(self) -> None:
         await self.conn.close()
@@ -295,7 +432,8 @@ class Store:
         """Replace this store's database with a private in-memory copy of `image` (a reset)."""
         async with self.lock:
             await self.conn.close()
-            self.conn = await open_connection(None, image)
+            self.conn, self.guard = open_connection(None, image)
+            await self.conn
             rows = await self.conn.execute_fetchall("SELECT value FROM _env WHERE key = 'now'")
             self.now = rows[0]["value"]
 
@@ -306,24 +444,43 @@ class Store:
             await self.conn.backup(copy)
         return copy
 
+    async def _own(self, step: Callable[..., Any], *args: Any) -> None:
+        """Run the runtime's own transaction control, which the guard refuses to tool SQL. None of it
+        goes through the statement cache, where tool SQL with the same text would find it authorized."""
+        self.guard.owner = True
+        try:
+            await step(*args)
+        finally:
+            self.guard.owner = False
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
         async with self.lock:
-            yield Tx(self.conn, self.now)
+            self.guard.writes = False
+            try:
+                yield Tx(self.conn, self.guard, self.now)
+            finally:
+                if self.conn.in_transaction:  # nothing a read-only call started may outlive it
+                    await self._own(self.conn.rollback)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         async with self.lock:
-            await self.conn.execute("BEGIN IMMEDIATE")
+            await self._own(
+                self.conn.executescript, "BEGIN IMMEDIATE"
+            )  # a script: never in the statement cache
+            self.guard.writes = True
             try:
-                yield Tx(self.conn, self.now)
+                yield Tx(self.conn, self.guard, self.now)
             except sqlite3.IntegrityError as exc:
-                await self.conn.execute("ROLLBACK")
+                await self._own(self.conn.rollback)
                 raise ToolError(f"Nothing was changed: the request breaks a data rule ({exc}).") from exc
             except BaseException:
-                await self.conn.execute("ROLLBACK")
+                await self._own(self.conn.rollback)
                 raise
-            await self.conn.execute("COMMIT")
+            finally:
+                self.guard.writes = False
+            await self._own(self.conn.commit)
 
 
 class Session:

@@ -24,7 +24,8 @@ from generator.compile.names import sql_literal
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 JUDGE = Path(__file__).resolve().parents[1] / "judge.py"  # stdlib only: copied into every server as judge.py
 SERVER_FILES = (
-    "__init__.py", "__main__.py", "environment.py", "episodes.py", "models.py", "runtime.py", "server.py", "README.md",
+    "__init__.py", "__main__.py", "environment.py", "episodes.py", "models.py", "runtime.py", "server.py", "transport.py",
+    "README.md",
 )
 FILTER_SQL = {"eq": "=", "like": "LIKE", "gte": ">=", "lte": "<="}
 FILTER_ARG = {"eq": "{}", "like": 'f"%{{{}}}%"', "gte": "{}", "lte": "{}"}

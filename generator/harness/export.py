@@ -242,6 +242,9 @@ def run_export(args: Any, out: Any, err: Any) -> int:
     if target.is_dir():
         err.print(f"error: {target} is a folder; give a file path", markup=False)
         return 2
+    if target.is_symlink() and not target.exists():  # writing would create a file wherever the link points
+        err.print(f"error: {target} is a symbolic link to nothing; give the real path", markup=False)
+        return 2
     try:
         if args.format == "sft":
             items = sft_rows(load_trajectories(args.inputs))

@@ -12,6 +12,8 @@ import importlib
 import sqlite3
 from typing import Any
 
+from generator.errors import GeneratorError
+
 
 class Replayer:
     """`async with Replayer(server_mod, runtime) as r: results, end = await r.run(image, actions)`."""
@@ -23,8 +25,15 @@ class Replayer:
 
     @classmethod
     def for_package(cls, package: str) -> Replayer:
-        """A replayer over an importable server package, e.g. `generated_servers.airline`."""
-        return cls(importlib.import_module(f"{package}.server"), importlib.import_module(f"{package}.runtime"))
+        """A replayer over an importable server package, e.g. `generated_servers.airline`; a GeneratorError
+        saying so when the package is missing or does not import."""
+        try:
+            return cls(importlib.import_module(f"{package}.server"), importlib.import_module(f"{package}.runtime"))
+        except Exception as exc:  # missing, half-written or broken: any of these stops an import
+            raise GeneratorError(
+                f"cannot import the server package {package!r} ({type(exc).__name__}: {exc}); build it with"
+                " `python -m generator build <domain>`, or name the package to replay on with --package"
+            ) from None
 
     async def __aenter__(self) -> Replayer:
         from mcp import Client

@@ -29,6 +29,7 @@ from generator.probe.classify import classify, diff, snapshot
 from generator.probe.plan import Case, Planner
 from generator.probe.replayer import Replayer
 from generator.probe.report import UNEXPECTED, Outcome, Report
+from generator.sandbox import SqlRefused, guard_sql
 
 
 def load_package(build: Build, root: Path) -> Any:
@@ -54,9 +55,10 @@ async def run_cases(build: Build, cases: list[Case], server_mod: Any, runtime: A
             tool = ir.tool(case.tool)
             conn = runtime.memory_copy(replayer.image)
             try:
-                for sql, params in case.setup:
-                    conn.execute(sql, params)
-            except sqlite3.Error as exc:
+                with guard_sql(conn, writes=True) as run:  # setup SQL is the spec's (an LLM's), so guarded
+                    for sql, params in case.setup:
+                        run(sql, params)
+            except (sqlite3.Error, SqlRefused) as exc:
                 outcomes.append(Outcome(case, UNEXPECTED, f"setup failed: {exc}"))
                 continue
             before = snapshot(conn, ir)

@@ -31,7 +31,7 @@ class Checker(TableChecks, SeedChecks, ToolChecks, AskChecks):
 
     def run(self) -> list[Diagnostic]:
         areas = [self.duplicate_keys, self.names, self.schema, self.seeds, self.tools, self.asks, self.descriptions,
-                 self.shared_errors]
+                 self.shared_errors, self.sandbox]
         for area in areas:
             try:
                 area()

@@ -1,7 +1,9 @@
 """Checks of custom tool bodies, which the spec carries as Python source.
 
-A body must parse and return, write only declared tables, and fail only with declared
-errors, passing every placeholder of the error's message.
+A body must parse and return, write only declared tables, fail only with declared errors
+(passing every placeholder of the error's message), and pass the sandbox's allow-list
+(`generator/sandbox.py`) with exactly the scope synthesis uses (`body_scope`): the compiled
+body runs inside the server, so this check is the wall there.
 """
 
 from __future__ import annotations
@@ -10,7 +12,10 @@ import ast
 import re
 import textwrap
 
+from generator.compile.ir import DomainIR, ToolIR
+from generator.compile.lower import lower
 from generator.compile.names import template_names
+from generator.sandbox import check_body
 from generator.spec.check_core import CheckerCore, suggest
 from generator.spec.models import Tool
 
@@ -21,18 +26,49 @@ WRITES = [
     re.compile(r"\bDELETE\s+FROM\s+(\w+)"),
     re.compile(r"\bdb\.(?:insert|update|new_id)\(\s*[\"'](\w+)[\"']"),
 ]
+SANDBOX = "body is not allowed to run"  # how sandbox violations start, so synthesis can tell them apart
 FAIL = re.compile(r"\bfail\(\s*[\"'](\w+)[\"']")
+
+
+def body_scope(ir: DomainIR, tool: ToolIR) -> tuple[set[str], set[str]]:
+    """What a custom body sees: its names (params, loaded rows, model classes) and the field
+    names it may read as attributes (every column and model field of the domain)."""
+    models = [*ir.models, *ir.item_models]
+    names = {p.name for p in tool.params} | {ld.entity for ld in tool.loads}
+    names |= {t.model for t in ir.tables} | {m.name for m in models}
+    fields = {c.name for t in ir.tables for c in t.columns} | {f.name for m in models for f in m.fields}
+    return names, fields
 
 
 class BodyChecks(CheckerCore):
     """The body of a custom tool."""
 
+    def body_line(self, name: str) -> int:
+        """The spec line of a body's first line of code (0 when unknown)."""
+        key_line = self.source.line(("tools", name, "body"))
+        text = self.source.text.splitlines()[key_line - 1] if key_line else ""
+        block = text.split(":", 1)[-1].strip()[:1] in ("|", ">")
+        return key_line + 1 if block else key_line
+
+    def sandbox(self) -> None:
+        """Every custom body against the sandbox's allow-list; runs once the rest of the spec is clean,
+        since the body's scope comes from lowering."""
+        if any(d.level == "error" for d in self.found):
+            return
+        ir = lower(self.spec)
+        for tool in ir.tools:
+            if tool.kind != "custom":
+                continue
+            first = self.body_line(tool.name)
+            for violation in check_body(tool.body, *body_scope(ir, tool)):
+                self.error(("tools", tool.name, "body"), f"{SANDBOX}: {violation.message}",
+                           "a body uses its params, loaded rows, db.<api>, fail and plain values only",
+                           line=first + violation.line - 1 if first else None)
+
     def body(self, name: str, tool: Tool) -> None:
         at = ("tools", name, "body")
         key_line = self.source.line(at)
-        text = self.source.text.splitlines()[key_line - 1] if key_line else ""
-        block = text.split(":", 1)[-1].strip()[:1] in ("|", ">")
-        first = key_line + 1 if block else key_line
+        first = self.body_line(name)
 
         def line_of(offset: int) -> int | None:
             return first + tool.body.count("\n", 0, offset) if key_line else None

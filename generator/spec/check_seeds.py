@@ -14,6 +14,7 @@ import networkx as nx
 from faker import Faker
 
 from generator.compile.names import split_ref
+from generator.sandbox import check_expr
 from generator.spec.check_core import CheckerCore, Loc, suggest
 from generator.spec.models import Column, Gen, Table
 
@@ -147,6 +148,10 @@ class SeedChecks(CheckerCore):
                 compile(gen.expr, "<expr>", "eval")
             except SyntaxError as exc:
                 self.error(at + ("expr",), f"expr is not a Python expression: {exc.msg}", "check brackets and quotes")
+            else:
+                for violation in check_expr(gen.expr):
+                    self.error(at + ("expr",), f"expr is not allowed to run: {violation.message}",
+                               "an expr uses row, parent, rows, lookup, rng, fake, date, datetime and timedelta")
 
     def faker(self, at: Loc, gen: Gen, fake: Faker) -> None:
         provider: Any = fake

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from generator.sandbox import check_sql
 from generator.spec.check_core import CheckerCore, suggest
 from generator.spec.models import Tool
 
@@ -39,6 +40,9 @@ class ToolTestChecks(CheckerCore):
                     for key in ("where", "values"):
                         for column in getattr(row, key):
                             self.column(row_at + (key, column), row.table, column)
+            for j, sql in enumerate(case.setup):
+                for violation in check_sql(sql):
+                    self.error(at + ("setup", j), violation.message, "setup SQL inserts, updates or deletes rows only")
             for j, sql in enumerate(case.setup if self.schema_ok else ()):
                 try:
                     self.db.execute(f"EXPLAIN {sql}")

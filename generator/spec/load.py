@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from generator.errors import Diagnostic, SpecError
 from generator.spec.data import with_seed_files
 from generator.spec.models import DomainSpec
-from generator.spec.source import Source
+from generator.spec.source import MAX_BYTES, Source, decode
 from generator.spec.yaml_hints import value_hint
 
 DOMAINS = Path(__file__).resolve().parents[2] / "domains"
@@ -31,7 +31,16 @@ def read_source(domain: str | Path) -> Source:
     if not path.exists():
         known = ", ".join(sorted(p.stem for p in DOMAINS.glob("*.yaml")))
         raise SpecError([Diagnostic(str(path), 0, "<file>", "no such spec file", f"known domains: {known}")])
-    return Source(path, path.read_text())
+    if path.is_dir():
+        raise SpecError([Diagnostic(str(path), 0, "<file>", "is a folder, not a spec file", "give a .yaml file")])
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise SpecError([Diagnostic(str(path), 0, "<file>", f"the file has {path.stat().st_size:,} bytes; a spec is at "
+                                        f"most {MAX_BYTES:,}", "split fixed seed rows into data files")])
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SpecError([Diagnostic(str(path), 0, "<file>", f"cannot read the file: {exc.strerror}")]) from None
+    return Source(path, decode(path.as_posix(), data))
 
 
 def parse(source: Source) -> DomainSpec:

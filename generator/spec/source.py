@@ -1,6 +1,10 @@
 """A spec file as read: its text, the parsed YAML data and the line of every key.
 
 Every diagnostic is located through `Source.diagnostic`; loading and checking both use it.
+Input that would hang or exhaust the loader is refused with a located diagnostic first: files
+over MAX_BYTES, text that is not UTF-8 (`decode`), YAML with over MAX_EVENTS values as written
+and YAML whose aliases expand past MAX_NODES (a few hundred bytes of nested aliases can stand
+for billions of nodes).
 """
 
 from __future__ import annotations
@@ -28,6 +32,36 @@ def line_map(node: yaml.Node, prefix: tuple[str, ...] = ()) -> dict[tuple[str, .
     return lines
 
 
+MAX_BYTES = 8 << 20  # a rich domain's spec is ~100 kB
+MAX_NODES = 200_000  # YAML nodes after expanding every alias
+MAX_EVENTS = 100_000  # YAML parse events as written (a rich domain's spec has ~10,000)
+BOMS = {b"\xff\xfe\x00\x00": "UTF-32", b"\x00\x00\xfe\xff": "UTF-32", b"\xff\xfe": "UTF-16", b"\xfe\xff": "UTF-16"}
+
+
+def decode(file: str, data: bytes) -> str:
+    """A spec file's bytes as text: UTF-8 (a UTF-8 byte-order mark is dropped), else a located SpecError."""
+    for bom, name in BOMS.items():
+        if data.startswith(bom):
+            raise SpecError([Diagnostic(file, 1, "<file>", f"the file is {name}, not UTF-8", "save it as UTF-8")])
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - data.rfind(b"\n", 0, exc.start)
+        raise SpecError([Diagnostic(file, line, "<file>", f"byte 0x{data[exc.start]:02x} (column {column}) is not UTF-8",
+                                    "save the file as UTF-8 (it looks like Latin-1 or another legacy encoding)")]) from None
+
+
+def expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """How many nodes `node` stands for with every alias expanded (shared nodes counted once each time)."""
+    if id(node) not in sizes:
+        sizes[id(node)] = MAX_NODES + 1  # a cycle expands without end
+        children = [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else (
+            node.value if isinstance(node, yaml.SequenceNode) else [])
+        sizes[id(node)] = min(MAX_NODES + 1, 1 + sum(expanded_size(c, sizes) for c in children))
+    return sizes[id(node)]
+
+
 class Source:
     """A spec file's text, parsed data and line map."""
 
@@ -35,10 +69,22 @@ class Source:
         self.path = path
         self.text = text
         self.file = path.as_posix()
+        if len(text) > MAX_BYTES:
+            raise SpecError([Diagnostic(self.file, 0, "<file>", f"the spec has {len(text):,} characters; a spec is at "
+                                        f"most {MAX_BYTES:,}", "split fixed seed rows into data files")])
         try:
             loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is ~10x faster
+            for count, event in enumerate(yaml.parse(text, Loader=loader)):  # cheap, where composing is not
+                if count > MAX_EVENTS:
+                    raise SpecError([Diagnostic(self.file, event.start_mark.line + 1, "<yaml>", f"the YAML has over "
+                                                f"{MAX_EVENTS:,} values", "a spec this large is not a domain; split it")])
             node = yaml.compose(text, Loader=loader)
+            if node is not None and expanded_size(node, {}) > MAX_NODES:
+                raise SpecError([Diagnostic(self.file, 1, "<yaml>", f"the YAML expands to over {MAX_NODES:,} nodes "
+                                            "through its aliases (&anchor / *alias)", "write the values out, or use fewer aliases")])
             self.data: Any = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+        except RecursionError:
+            raise SpecError([Diagnostic(self.file, 0, "<yaml>", "the YAML is nested too deeply", "flatten it")]) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark else 0

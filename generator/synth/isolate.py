@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import json
-import os
 import re
 import sys
 from collections.abc import Awaitable, Callable
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from generator.synth.confine import limit_resources, worker_env
 from generator.synth.roles import SynthesisError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,13 +54,15 @@ async def run_worker(command: list[str], idle: float, cwd: Path) -> Run:
 
 
 async def spawn(command: list[str], idle: float, cwd: Path) -> Run:
-    """Start the worker process; kill it after `idle` seconds without output."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-               TMPDIR=str(cwd))  # the worker's temporary files go where the run removes them, even after a kill
+    """Start the worker process confined (see confine.py): no secrets in its environment, bounded
+    resources, writes only under `cwd` (its temporary files too, removed with the run even after a
+    kill); kill it after `idle` seconds without output."""
+    tmp = cwd / ".worker-tmp"
+    tmp.mkdir(exist_ok=True)
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "generator.synth.worker", *command,
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        cwd=cwd, env=env,
+        cwd=cwd, env=worker_env(ROOT, tmp), preexec_fn=limit_resources,
     )  # fmt: skip
     stderr = asyncio.create_task(proc.stderr.read())
     run = Run()
@@ -92,6 +94,18 @@ async def seed(spec: Path, work: Path, limit: float = 60) -> dict[str, Any]:
         failed = run.first("error")
         return {"error": scrub(failed["message"] if failed else f"worker exited with {run.returncode}", work)}
     return done
+
+
+async def build(spec: Path, work: Path, server: Path, limit: float = 300) -> dict[str, Any]:
+    """The compiled server written to `server` (rendering seeds the database from LLM-written recipes):
+    `{"tools", "tables"}`; a SynthesisError when it cannot be built."""
+    run = await run_worker(["build", str(spec), "--server", str(server)], limit, work)
+    done = run.first("built")
+    if done is not None:
+        return done
+    failed = run.first("error")
+    reason = failed["message"] if failed else f"worker exited with {run.returncode}: {run.stderr[-500:]}"
+    raise SynthesisError(f"the server could not be built: {scrub(reason, work)}")
 
 
 async def probe(spec: Path, work: Path, limit: float = 30) -> tuple[list[dict[str, Any]], list[str]]:

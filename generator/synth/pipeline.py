@@ -9,7 +9,6 @@ last: a domain with a report is finished, and a rerun skips it.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import shutil
@@ -20,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from generator.compile import graph as tdg
-from generator.compile.build import compile_domain, write
 from generator.compile.lower import lower
 from generator.probe.report import UNEXPECTED
 from generator.synth import isolate, stages
@@ -271,16 +269,15 @@ class Synthesis:
         folder.mkdir(parents=True, exist_ok=True)
         spec_path = folder / f"{self.name}.yaml"
         spec_path.write_text(to_yaml(data))
-        build = await asyncio.to_thread(compile_domain, spec_path)  # rendering runs ruff: let other domains go on
         server = out / "generated_servers" / self.name
-        write(build.files, server)
+        built = await isolate.build(spec_path, self.work, server)  # seeding runs the recipe: in the confined worker
         package = server.parent / "__init__.py"  # so `python -m generated_servers.<name>` runs from `out`
         if not package.exists():
             package.write_text('"""Generated MCP server packages."""\n')
         edges = await self.confirm_edges(data)
         (folder / f"{self.name}.edges.json").write_text(json.dumps(edges, indent=1, sort_keys=True) + "\n")
         r = self.result
-        r.tools, r.tables = len(build.ir.tools), len(build.ir.tables)
+        r.tools, r.tables = built["tools"], built["tables"]
         r.cases, r.unexpected = len(outcomes), sum(o["verdict"] == UNEXPECTED for o in outcomes)
         r.dropped = dict(d.dropped)
         tasks = out / "tasks" / self.name

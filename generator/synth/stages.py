@@ -15,6 +15,7 @@ from typing import Any
 from generator.compile.lower import auto_errors, lower
 from generator.compile.names import entity_name, model_name
 from generator.sandbox import check_body, check_expr, check_sql
+from generator.spec.check_bodies import body_scope
 from generator.spec.check_core import MAX_NAME, suggest
 from generator.spec.models import NAME
 from generator.synth.assemble import Draft, diagnose, load_data, spec_data
@@ -162,11 +163,9 @@ def check_tests(draft: Draft, reply: TestsReply) -> list[str]:
 def sandbox(draft: Draft) -> dict[str, list[str]]:
     """Sandbox violations per tool (bodies and test setup SQL); such tools are never run."""
     ir = lower(load_data(spec_data(draft)))
-    models = {t.model for t in ir.tables} | {m.name for m in ir.models} | {m.name for m in ir.item_models}
     found: dict[str, list[str]] = {}
-    for tool in ir.tools:
-        names = {p.name for p in tool.params} | {ld.entity for ld in tool.loads} | models
-        problems = [f"body {v}" for v in check_body(tool.body, names)] if tool.kind == "custom" else []
+    for tool in ir.tools:  # the scope is the spec checker's own, so a body that passes here also builds
+        problems = [f"body {v}" for v in check_body(tool.body, *body_scope(ir, tool))] if tool.kind == "custom" else []
         problems += [f"test {case.name} setup: {v.message}" for case in tool.tests for sql in case.setup
                      for v in check_sql(sql)]
         if problems:

@@ -1,6 +1,7 @@
 """The separate process that runs LLM-written code: seed recipes, procedural tests, expansion.
 
     python -m generator.synth.worker seed SPEC
+    python -m generator.synth.worker build SPEC --server DIR
     python -m generator.synth.worker probe SPEC [--skip tool,tool]
     python -m generator.synth.worker expand SPEC --count N --seed S --tasks DIR --server DIR
 
@@ -23,6 +24,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from generator.synth.confine import confine
+
 WIRE = sys.stdout
 
 
@@ -31,14 +34,35 @@ def emit(event: str, **data: Any) -> None:
     WIRE.flush()
 
 
+def confine_worker(args: argparse.Namespace) -> None:
+    """Confine this process (see confine.py) once a command has imported what it needs: some of
+    its libraries load native code at import, which generated code may never do."""
+    writes = {"expand": "tasks", "build": "server"}.get(args.command)  # the one output folder a command has
+    owned = [getattr(args, writes)] if writes else []
+    for folder in owned:
+        folder.mkdir(parents=True, exist_ok=True)  # before confining: its parents are not the worker's
+    confine([Path.cwd(), Path(tempfile.gettempdir()), *owned])
+
+
 def seed(args: argparse.Namespace) -> None:
     from generator.compile.lower import lower
     from generator.compile.seed import generate
     from generator.spec.load import load_spec
 
+    confine_worker(args)
     _, spec = load_spec(args.spec)
     rows = generate(spec, lower(spec))
     emit("seeded", rows={t: len(r) for t, r in rows.items()}, sample={t: r[:3] for t, r in rows.items()})
+
+
+def build(args: argparse.Namespace) -> None:
+    """Compile the spec into `--server` (seeding evaluates its recipe's expressions, so confined too)."""
+    from generator.compile.build import compile_domain, write
+
+    confine_worker(args)
+    built = compile_domain(args.spec)
+    write(built.files, args.server)
+    emit("built", tools=len(built.ir.tools), tables=len(built.ir.tables))
 
 
 class Crashes(logging.Handler):
@@ -66,6 +90,7 @@ def probe(args: argparse.Namespace) -> None:
     from generator.compile.build import compile_domain
     from generator.probe.run import load_package, plan, run_cases
 
+    confine_worker(args)
     skip = set(filter(None, args.skip.split(",")))
     build = compile_domain(args.spec)
     with tempfile.TemporaryDirectory(prefix="synth-probe-") as tmp:
@@ -113,6 +138,7 @@ def expand(args: argparse.Namespace) -> None:
     from generator.tasks.replay import verify_scenario
     from generator.tasks.scenario import dump_line
 
+    confine_worker(args)
     result = expand_domain(args.spec, args.count, args.seed, progress=lambda kept, tried: emit("progress", kept=kept, tried=tried))
     scenarios = result.scenarios
     args.tasks.mkdir(parents=True, exist_ok=True)
@@ -144,9 +170,11 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout = sys.stderr
     parser = argparse.ArgumentParser(prog="python -m generator.synth.worker")
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("seed", "probe", "expand"):
+    for name in ("seed", "build", "probe", "expand"):
         p = sub.add_parser(name)
         p.add_argument("spec", type=Path)
+        if name == "build":
+            p.add_argument("--server", type=Path, required=True)
         if name == "probe":
             p.add_argument("--skip", default="")
         if name == "expand":
@@ -156,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--server", type=Path, required=True)
     args = parser.parse_args(argv)
     try:
-        {"seed": seed, "probe": probe, "expand": expand}[args.command](args)
+        {"seed": seed, "build": build, "probe": probe, "expand": expand}[args.command](args)
     except Exception as exc:  # the parent reports it; a traceback would only go to stderr
         emit("error", message=f"{type(exc).__name__}: {exc}")
         return 1

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -23,6 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from generator.judge import carries, judge
+from generator.sandbox import SqlRefused, guard_sql
 
 STATE = ("sql", "text")  # check kinds read from the end state; `answer` reads the agent's messages
 
@@ -187,16 +188,16 @@ def run_checks(end: sqlite3.Connection, initial: bytes, scenario: Scenario,
                said: str | None = None) -> list[dict[str, Any]]:
     """Evaluate every check on the end state (a connection the caller owns) against the initial
     state's image; answer checks need the agent's text."""
-    with initial_attached(end, initial):
-        return [evaluate(end, check, said) for check in scenario.checks]
+    with initial_attached(end, initial), guard_sql(end) as run:
+        return [evaluate(run, check, said) for check in scenario.checks]
 
 
 def sql_checks_pass(end: sqlite3.Connection, initial: bytes, scenario: Scenario, first: set[str] = frozenset()) -> bool:
     """Whether every check on the end state passes, stopping at the first that fails (for
     replaying controls); checks of the tables in `first` (those the replayed calls write) run first."""
     checks = sorted((c for c in scenario.checks if c.kind in STATE), key=lambda c: c.table not in first)
-    with initial_attached(end, initial):
-        return all(evaluate(end, c, None)["passed"] for c in checks)
+    with initial_attached(end, initial), guard_sql(end) as run:
+        return all(evaluate(run, c, None)["passed"] for c in checks)
 
 
 def sql_results(results: list[dict[str, Any]], scenario: Scenario) -> list[dict[str, Any]]:
@@ -205,26 +206,27 @@ def sql_results(results: list[dict[str, Any]], scenario: Scenario) -> list[dict[
     return [r for r in results if kinds[r["id"]] in STATE]
 
 
-def unchanged(conn: sqlite3.Connection, table: str) -> bool:
+def unchanged(run: Callable[[str, Any], list[Any]], table: str) -> bool:
     """Whether `table` holds exactly the rows it held in schema `initial` (about 3x cheaper than
     the whole-state diff, which it lets `evaluate` skip)."""
     if not re.fullmatch(r"[a-z][a-z0-9_]*", table):
         return False
-    return not conn.execute(f"SELECT EXISTS (SELECT * FROM main.{table} EXCEPT SELECT * FROM initial.{table}) "
-                            f"OR EXISTS (SELECT * FROM initial.{table} EXCEPT SELECT * FROM main.{table})").fetchone()[0]
+    return not run(f"SELECT EXISTS (SELECT * FROM main.{table} EXCEPT SELECT * FROM initial.{table}) "
+                   f"OR EXISTS (SELECT * FROM initial.{table} EXCEPT SELECT * FROM main.{table})", {})[0][0]
 
 
-def evaluate(conn: sqlite3.Connection, check: Check, said: str | None) -> dict[str, Any]:
-    """One check's result; a failing whole-state check names its table and the rows that differ."""
+def evaluate(run: Callable[[str, Any], list[Any]], check: Check, said: str | None) -> dict[str, Any]:
+    """One check's result (SQL through `run`, a `guard_sql` runner: read only, bounded); a failing
+    whole-state check names its table and the rows that differ."""
     if check.kind == "answer":
         passed, reason = judge(said or "", check.accept, check.reject)
         return {"id": check.id, "passed": passed, "reason": reason}
     try:
-        if check.kind == "sql" and check.table and unchanged(conn, check.table):
+        if check.kind == "sql" and check.table and unchanged(run, check.table):
             rows = []  # what a whole-state check returns for a table whose rows are all as they were
         else:
-            rows = [list(r) for r in conn.execute(check.sql, check.params).fetchall()]
-    except sqlite3.Error as exc:
+            rows = [list(r) for r in run(check.sql, check.params)]
+    except (sqlite3.Error, SqlRefused) as exc:
         return {"id": check.id, "passed": False, "error": str(exc)}
     if check.kind == "text":
         verdicts = [carries("" if r[0] is None else str(r[0]), check.accept) for r in rows] or \

@@ -33,3 +33,17 @@ def test_unknown_domain_is_a_located_error_not_a_traceback():
 def test_build_check_reports_no_drift_for_the_committed_servers(capsys):
     assert main(["build", "--check"]) == 0
     assert capsys.readouterr().out.count("up to date") == len(CATALOG)
+
+
+def test_verify_says_which_server_package_cannot_be_imported_instead_of_a_traceback(tmp_path):
+    scenario = (ROOT / "tasks" / CATALOG[0] / "scenarios.jsonl").read_text().splitlines()[0]
+    (tmp_path / "one.jsonl").write_text(scenario + "\n")
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "__init__.py").write_text("raise RuntimeError('half written')\n")
+    (tmp_path / "bad.jsonl").write_text('{"not": "a scenario"}\n')
+    for extra, expected in ((["--package", "no_such_package"], "cannot import the server package 'no_such_package'"),
+                            (["--package", "broken"], "RuntimeError: half written"), ([], "cannot read scenarios")):
+        paths = [str(tmp_path / ("bad.jsonl" if not extra else "one.jsonl"))]
+        done = subprocess.run([sys.executable, "-m", "generator", "verify", *paths, *extra], cwd=ROOT, text=True,
+                              capture_output=True, env={"PYTHONPATH": f"{ROOT}:{tmp_path}", "PATH": "/usr/bin:/bin"})
+        assert done.returncode == 2 and expected in done.stderr and "Traceback" not in done.stderr, done.stderr[-1500:]

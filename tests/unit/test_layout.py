@@ -18,8 +18,9 @@ SHARED = {"generator.errors", "generator.judge", "generator.llm", "generator.san
 # Importers of the CLI besides `python -m generator`: a synthesis worker writes the same summary.
 CLI_USERS = {"generator.__main__", "generator.synth.worker"}
 # Known debt: the checker dry-runs lowering's CREATE TABLE in SQLite and applies lowering's
-# naming rules (model classes, loaded entities, automatic errors) to report clashes early.
-SPEC_USES_COMPILE = {"generator.compile.lower", "generator.compile.names"}
+# naming rules (model classes, loaded entities, automatic errors) to report clashes early, and
+# lowers a clean spec to check custom bodies in the scope they will run in (the sandbox's).
+SPEC_USES_COMPILE = {"generator.compile.ir", "generator.compile.lower", "generator.compile.names"}
 MAX_LINES = 400
 
 

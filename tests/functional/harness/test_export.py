@@ -159,6 +159,16 @@ def test_refuses_to_overwrite_without_force(scenarios, tmp_path):
     assert isinstance(json.loads(out.read_text()), list)
 
 
+def test_refuses_to_write_through_a_link_to_nothing(scenarios, tmp_path):
+    path, _ = scenarios
+    out = tmp_path / "tasks.json"
+    out.symlink_to(tmp_path / "elsewhere" / "planted.json")
+    for force in (False, True):
+        code, said = export("tau2", [path], out, force=force)
+        assert code == 2 and "symbolic link to nothing" in said
+    assert not (tmp_path / "elsewhere").exists()
+
+
 def test_bad_inputs_are_clear_errors(tmp_path):
     code, said = export("verifiers", ["no_such_domain"], tmp_path / "x.jsonl")
     assert code == 2 and "no scenarios for 'no_such_domain'" in said and "Traceback" not in said

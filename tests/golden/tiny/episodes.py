@@ -35,13 +35,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mcp.server import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.stdio import stdio_server
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .judge import carries, judge
-from .runtime import SqlRefused, Store, committed_scenario, guarded, scenario_image, seed_image
+from .runtime import (
+    SqlRefused,
+    Store,
+    argument_problem,
+    committed_scenario,
+    guarded,
+    scenario_image,
+    seed_image,
+)
+from .transport import INVALID_ARGUMENTS, RequestGuard, loopback_security, wire_lines
 
 MAX_TRANSCRIPT = 1 << 20  # characters of agent text an answer check reads
 MAX_BODY = 16 << 20  # bytes of one request body to the episode API
@@ -332,8 +343,28 @@ class EpisodeServer(MCPServer):
 
     control_token: str | None = None
 
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        """Every tool call, on every transport: arguments no tool can take get a ToolError saying why."""
+        try:
+            meta = context.request_context.meta or {}
+        except (AttributeError, ValueError):  # called in process, outside a request
+            meta = {}
+        problem = meta.get(INVALID_ARGUMENTS) or argument_problem(arguments)
+        if problem is not None:
+            raise ToolError(f"Error executing tool {name}: {problem}")
+        return await super().call_tool(name, arguments, context)
+
+    async def run_stdio_async(self) -> None:
+        """Serve stdio, reading stdin as transport.wire_lines does (repaired lines, no thread)."""
+        async with stdio_server(stdin=wire_lines()) as (read_stream, write_stream):
+            options = self._lowlevel_server.create_initialization_options()
+            await self._lowlevel_server.run(read_stream, write_stream, options)
+
     def streamable_http_app(self, **kwargs: Any) -> Starlette:
-        return self._guard(super().streamable_http_app(**kwargs))
+        settings = kwargs.get("transport_security") or loopback_security(kwargs.get("host", "127.0.0.1"))
+        app = super().streamable_http_app(**kwargs | {"transport_security": settings})
+        app.add_middleware(RequestGuard, settings=settings)
+        return self._guard(app)
 
     def sse_app(self, **kwargs: Any) -> Starlette:
         return self._guard(super().sse_app(**kwargs))
