@@ -60,3 +60,21 @@ async def test_plain_mcp_clients_without_the_header_use_the_default_database(ser
         async with Client(streamable_http_client(f"{served}/mcp", http_client=http)) as client:
             got = await client.call_tool("get_customer", {"customer_id": "C00001"})
     assert got.structured_content["customer_id"] == "C00001"
+
+
+async def test_policy_resource_and_system_prompt_follow_the_episode_clock(served, scenario):
+    auth = {"Authorization": "Bearer s3cret"}
+    changed = {**scenario, "now": "2031-07-04T15:30:00"}
+    async with httpx2.AsyncClient(base_url=served, headers=auth) as http:
+        episode = (await http.post("/episodes", json={"scenario": changed})).json()["episode_id"]
+    async with httpx2.AsyncClient(headers={"X-Episode-Id": episode, **auth}) as bound:
+        async with Client(streamable_http_client(f"{served}/mcp", http_client=bound)) as client:
+            resources = (await client.list_resources()).resources
+            policy = await client.read_resource("policy://tiny")
+            prompts = (await client.list_prompts()).prompts
+            prompt = await client.get_prompt("agent_system_prompt")
+    assert [(str(r.uri), r.mime_type) for r in resources] == [("policy://tiny", "text/markdown")]
+    assert policy.contents[0].text == "Only pending orders can be cancelled."
+    assert [p.name for p in prompts] == ["agent_system_prompt"] and prompts[0].description
+    text = prompt.messages[0].content.text
+    assert "Only pending orders can be cancelled." in text and text.endswith("The current time is 2031-07-04T15:30:00.")
