@@ -19,6 +19,7 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from .episodes import Episodes, EpisodeServer, add_routes
+from .gym import add_gym_routes
 from .models import (
     Address,
     AddressList,
@@ -2250,4 +2251,5 @@ def build_server(
     )
     server.prompt(description=agent_system_prompt.__doc__)(agent_system_prompt)
     add_routes(server, registry, control_token)
+    add_gym_routes(server, registry)
     return server

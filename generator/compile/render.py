@@ -23,7 +23,7 @@ from generator.compile.names import script_name, sql_literal
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 JUDGE = Path(__file__).resolve().parents[1] / "judge.py"  # stdlib only: copied into every server as judge.py
 SERVER_FILES = (
-    "__init__.py", "__main__.py", "environment.py", "episodes.py", "models.py", "runtime.py", "server.py", "README.md",
+    "__init__.py", "__main__.py", "environment.py", "episodes.py", "gym.py", "models.py", "runtime.py", "server.py", "README.md",
     "pyproject.toml", "hatch_build.py",
 )
 FILTER_SQL = {"eq": "=", "like": "LIKE", "gte": ">=", "lte": "<="}

@@ -11,6 +11,9 @@ JSON with sorted keys.
   user, kind, difficulty), `task` (the domain) and `tools` (JSON string of OpenAI function
   tools listed from the server over MCP in process). `info` and `tools` are strings because
   their shapes vary per row and Arrow/Parquet need one type per column.
+- `nemo-gym` (NeMo Gym, and verifiers' NeMo Gym taskset): JSONL rows `responses_create_params`
+  (`input`: system and user messages, `tools`: Responses API functions) and `scenario_id`, which the
+  server's `/seed_session` starts an episode from (see generated_servers/<domain>/gym.py).
 - `tau2` (tau2-bench): one `tasks.json` list following tau2's `Task` model. tau2 cannot run
   our SQL, so the initial state goes under `initial_state.x_scaleenv_sql` and the SQL checks
   under `x_scaleenv_checks`; tau2's pydantic models ignore unknown keys.
@@ -122,6 +125,22 @@ def verifiers_row(s: Scenario) -> dict[str, Any]:
         "info": _json(info),
         "task": s.domain,
         "tools": _json(tools),
+    }
+
+
+def nemo_gym_row(s: Scenario) -> dict[str, Any]:
+    """One NeMo Gym row: `responses_create_params` (Responses API `input` and function `tools`) and
+    the `scenario_id` the server's /seed_session starts an episode from."""
+    instructions, tools, _ = server_surface(s.domain)
+    return {
+        "responses_create_params": {
+            "input": [{"role": "system", "content": system_prompt(instructions)},
+                      {"role": "user", "content": s.user.instruction}],
+            "tools": [{"type": "function", **tool["function"]} for tool in tools],
+        },
+        "scenario_id": s.id,
+        "domain": s.domain,
+        "env_hash": s.env_hash,
     }
 
 
@@ -253,7 +272,8 @@ def run_export(args: Any, out: Any, err: Any) -> int:
                 if stale:
                     err.print(f"warning: {stale} {domain} scenario(s) were made for another version of the "
                               "server (env_hash differs); run `python -m generator verify` on them", markup=False)
-            items = [verifiers_row(s) if args.format == "verifiers" else tau2_task(s) for s in scenarios]
+            row = {"verifiers": verifiers_row, "nemo-gym": nemo_gym_row, "tau2": tau2_task}[args.format]
+            items = [row(s) for s in scenarios]
             what = "scenarios"
     except ExportError as exc:
         err.print(f"error: {exc}", markup=False)

@@ -78,3 +78,27 @@ async def test_policy_resource_and_system_prompt_follow_the_episode_clock(served
     assert [p.name for p in prompts] == ["agent_system_prompt"] and prompts[0].description
     text = prompt.messages[0].content.text
     assert "Only pending orders can be cancelled." in text and text.endswith("The current time is 2031-07-04T15:30:00.")
+
+
+async def test_nemo_gym_seed_session_reaches_the_episode_tools_and_verify_scores_it(served, scenario):
+    auth = {"Authorization": "Bearer s3cret"}
+    row = {"scenario": scenario, "responses_create_params": {"input": [{"role": "user", "content": "hi"}]}}
+    async with httpx2.AsyncClient(base_url=served, headers=auth) as gym:
+        seeded = await gym.post("/seed_session", json=row)
+        assert seeded.status_code == 200 and seeded.cookies.get("episode_id") == seeded.json()["episode_id"]
+        mcp = seeded.json()["mcp"]
+        async with httpx2.AsyncClient(headers={**mcp["headers"], **auth}) as bound:
+            async with Client(streamable_http_client(served + mcp["url_path"], http_client=bound)) as client:
+                for action in scenario["gold_actions"]:
+                    assert not (await client.call_tool(action["tool"], action["arguments"])).is_error
+        said = {"output": [{"type": "message", "role": "assistant",
+                            "content": [{"type": "output_text", "text": "All done."}]}]}
+        verified = (await gym.post("/verify", json={**row, "response": said})).json()  # the cookie names the session
+        assert verified["reward"] == 1.0 and verified["responses_create_params"] == row["responses_create_params"]
+        again = await gym.post("/verify", json={**row, "response": said})
+        assert again.status_code == 404  # verify ends the session
+        idle = (await gym.post("/seed_session", json=row)).json()["episode_id"]
+        assert (await gym.post("/verify", json={**row, "response": said, "episode_id": idle})).json()["reward"] == 0.0
+        assert (await gym.post("/seed_session", json={"responses_create_params": {}})).status_code == 400
+        bad = await gym.post("/verify", json={**row, "response": "text"})
+        assert bad.status_code in (400, 404)

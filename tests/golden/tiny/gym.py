@@ -1,0 +1,77 @@
+"""NeMo Gym's resource-server contract on the Tiny shop server's episode API.
+
+NeMo Gym (and verifiers' NeMo Gym taskset) seed a session per rollout, reach its tools over
+MCP with the headers the seeding returns, and post the finished response to /verify:
+
+    POST /seed_session  a row: `scenario_id` (a committed scenario) or `scenario`, plus anything else
+                        (`responses_create_params`, ...) -> {"episode_id", "mcp": {"url_path", "headers"}},
+                        and a session cookie naming the episode
+    POST /verify        the row plus `response` (a Responses API object; its assistant messages are
+                        what the agent told the user) -> the row, `reward` and `checks`; the episode ends
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .episodes import EpisodeError, Episodes, EpisodeServer, read_json, requested_scenario
+
+COOKIE = "episode_id"
+SEED_EXAMPLE = '{"scenario_id": "...", "responses_create_params": {...}}'
+VERIFY_EXAMPLE = '{"response": {"output": [...]}, ...the seeded row}'
+
+
+def said(response: Any) -> str:
+    """The text of a Responses API object's assistant messages, in order."""
+    output = response.get("output") if isinstance(response, dict) else None
+    if not isinstance(output, list):
+        raise EpisodeError(
+            f"`response` must be a Responses API object with an `output` list: send {VERIFY_EXAMPLE}"
+        )
+    texts = []
+    for item in output:
+        if (
+            isinstance(item, dict)
+            and item.get("type") == "message"
+            and item.get("role", "assistant") == "assistant"
+        ):
+            for part in item.get("content") or []:
+                if isinstance(part, dict) and isinstance(part.get("text"), str):
+                    texts.append(part["text"])
+    return "\n".join(texts)
+
+
+def add_gym_routes(server: EpisodeServer, episodes: Episodes) -> None:
+    """/seed_session and /verify beside the episode API (the same control token covers them)."""
+
+    @server.custom_route("/seed_session", methods=["POST"], include_in_schema=False)
+    async def seed_session(request: Request) -> Response:
+        try:
+            scenario = await requested_scenario(await read_json(request, SEED_EXAMPLE))
+            if scenario is None:
+                raise EpisodeError(f"name the task: send {SEED_EXAMPLE}")
+            episode = await episodes.create(scenario)
+        except EpisodeError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=exc.status)
+        mcp = {"url_path": "/mcp", "headers": {"X-Episode-Id": episode.id}}
+        response = JSONResponse({"episode_id": episode.id, "mcp": mcp})
+        response.set_cookie(COOKIE, episode.id, httponly=True, samesite="strict")
+        return response
+
+    @server.custom_route("/verify", methods=["POST"], include_in_schema=False)
+    async def verify(request: Request) -> Response:
+        try:
+            body = await read_json(request, VERIFY_EXAMPLE)
+            episode_id = request.cookies.get(COOKIE) or body.get("episode_id")
+            if not isinstance(episode_id, str):
+                raise EpisodeError(
+                    "no session: seed one with POST /seed_session and send its cookie (or episode_id)"
+                )
+            result = await episodes.verify(episode_id, said(body.get("response")))
+            await episodes.close(episode_id)
+        except EpisodeError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=exc.status)
+        return JSONResponse({**body, "reward": result["reward"], "checks": result["checks"]})
