@@ -20,11 +20,11 @@ import importlib
 from typing import Any
 
 from fastmcp import Client
+from openenv.core.client_types import StepResult
 from openenv.core.env_server.http_server import create_app
 from openenv.core.env_server.mcp_environment import MCPEnvironment
 from openenv.core.env_server.mcp_types import CallToolAction, ListToolsAction
 from openenv.core.env_server.types import Action, Observation, State
-from openenv.core.client_types import StepResult
 from openenv.core.mcp_client import MCPToolClient
 from openenv.core.utils import run_async_safely
 
