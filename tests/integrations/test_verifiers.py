@@ -57,3 +57,26 @@ def test_vf_eval_scores_gold_play_one_and_doing_nothing_zero(tmp_path):
     assert {name: t["rewards"]["nemo_gym"]["score"] for name, t in idle.items()} == dict.fromkeys(IDS, 0.0)
     checks = gold[IDS[1]]["info"]["nemo_gym"]["checks"]
     assert checks and all(c["passed"] for c in checks)
+
+
+def test_verifiers_own_nemo_gym_taskset_drives_the_server_as_a_resource_server(tmp_path):
+    """verifiers' stock NeMo Gym taskset (its port of NeMo Gym's rollout loop: /seed_session, MCP tools
+    with the returned headers, /verify with the Responses object) on our exported rows and server."""
+    from generator.harness.export import nemo_gym_row, scenarios_from
+    from generator.integrations.served import episode_server
+
+    rows = tmp_path / "airline.nemo.jsonl"
+    rows.write_text("".join(json.dumps(nemo_gym_row(s)) + "\n" for s in scenarios_from(["airline"]) if s.id in IDS))
+    url = episode_server("airline")
+    config = tmp_path / "eval.toml"  # the taskset's own fields reach it from a config file
+    config.write_text(f'[env.taskset]\nid = "nemo-gym"\ndataset = "{rows}"\n\n'
+                      f'[env.taskset.task]\nresources_url = "{url}"\n')
+    with FakeOpenAI(gold_model(scenarios())) as fake:
+        command = [str(VF_EVAL), "@", str(config), "-m", "scripted", "--client.base-url", fake.url, "--client.api-key-var", "SCRIPTED_KEY",
+                   "--env.agent.harness.id", "null", "--env.agent.runtime.type", "subprocess",
+                   "--no-push", "-o", str(tmp_path / "out"), "-c", str(len(IDS))]
+        env = {**os.environ, "SCRIPTED_KEY": "unused", "PATH": f"{VF_EVAL.parent}:{os.environ['PATH']}"}
+        done = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    traces = [json.loads(line)["traces"][0] for path in (tmp_path / "out").rglob("traces.jsonl") for line in path.open()]
+    assert sorted(t["rewards"]["nemo_gym"]["score"] for t in traces) == [1.0] * len(IDS)
