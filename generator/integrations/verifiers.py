@@ -24,6 +24,8 @@ from generator.integrations.served import episode_server
 
 
 class ScaleEnvConfig(TasksetConfig):
+    """`--env.taskset.*`: which scenarios, and (under `task`) the episode server to reach."""
+
     domain: str = "airline"
     """The domain whose committed scenarios (tasks/<domain>/scenarios.jsonl) are the tasks."""
 
@@ -35,6 +37,8 @@ class ScaleEnvConfig(TasksetConfig):
 
 
 class ScaleEnvTaskset(Taskset[NeMoGymTask, ScaleEnvConfig]):
+    """One task per scenario, played on an episode of the domain's server (see the module docstring)."""
+
     @classmethod
     def toolsets(cls, config: ScaleEnvConfig) -> list[Toolset]:
         return [NeMoGymToolset(config.tools)]
