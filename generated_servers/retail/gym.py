@@ -1,11 +1,14 @@
 """NeMo Gym's resource-server contract on the Online retail store server's episode API.
 
-NeMo Gym (and verifiers' NeMo Gym taskset) seed a session per rollout, reach its tools over
-MCP with the headers the seeding returns, and post the finished response to /verify:
+NeMo Gym (and verifiers' NeMo Gym taskset) seed a session per rollout, call its tools (NeMo Gym's
+agents POST each call to /<tool name> with the session cookie; MCP clients use /mcp with the headers
+the seeding returns), and post the finished response to /verify:
 
     POST /seed_session  a row: `scenario_id` (a committed scenario) or `scenario`, plus anything else
                         (`responses_create_params`, ...) -> {"episode_id", "mcp": {"url_path", "headers"}},
                         and a session cookie naming the episode
+    POST /<tool name>   the call's arguments (a JSON object) -> the tool's result as JSON (400 with the
+                        message when the tool refuses the call), on the session's episode
     POST /verify        the row plus `response` (a Responses API object; its assistant messages are
                         what the agent told the user) -> the row, `reward` and `checks`; the episode ends
 """
@@ -14,13 +17,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from mcp import Client
+from mcp.server import MCPServer
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from .episodes import EpisodeError, Episodes, EpisodeServer, read_json, requested_scenario
 
 COOKIE = "episode_id"
 SEED_EXAMPLE = '{"scenario_id": "...", "responses_create_params": {...}}'
+CALL_EXAMPLE = '{"argument": "value", ...}'
 VERIFY_EXAMPLE = '{"response": {"output": [...]}, ...the seeded row}'
 
 
@@ -44,8 +50,18 @@ def said(response: Any) -> str:
     return "\n".join(texts)
 
 
+def session_of(request: Request, body: dict[str, Any] | None = None) -> str:
+    """The episode a NeMo Gym request is about: its session cookie, else an `X-Episode-Id` header or `episode_id`."""
+    episode_id = (
+        request.cookies.get(COOKIE) or request.headers.get("x-episode-id") or (body or {}).get("episode_id")
+    )
+    if not isinstance(episode_id, str):
+        raise EpisodeError("no session: seed one with POST /seed_session and send its cookie (or episode_id)")
+    return episode_id
+
+
 def add_gym_routes(server: EpisodeServer, episodes: Episodes) -> None:
-    """/seed_session and /verify beside the episode API (the same control token covers them)."""
+    """/seed_session, /verify and a route per tool beside the episode API (the same control token covers them)."""
 
     @server.custom_route("/seed_session", methods=["POST"], include_in_schema=False)
     async def seed_session(request: Request) -> Response:
@@ -65,13 +81,31 @@ def add_gym_routes(server: EpisodeServer, episodes: Episodes) -> None:
     async def verify(request: Request) -> Response:
         try:
             body = await read_json(request, VERIFY_EXAMPLE)
-            episode_id = request.cookies.get(COOKIE) or body.get("episode_id")
-            if not isinstance(episode_id, str):
-                raise EpisodeError(
-                    "no session: seed one with POST /seed_session and send its cookie (or episode_id)"
-                )
+            episode_id = session_of(request, body)
             result = await episodes.verify(episode_id, said(body.get("response")))
             await episodes.close(episode_id)
         except EpisodeError as exc:
             return JSONResponse({"error": str(exc)}, status_code=exc.status)
         return JSONResponse({**body, "reward": result["reward"], "checks": result["checks"]})
+
+    # Registered last: custom routes match after /mcp and the routes above.
+    @server.custom_route("/{tool_name}", methods=["POST"], include_in_schema=False)
+    async def call_tool(request: Request) -> Response:
+        try:
+            episode_id = session_of(request)
+            episodes.get(episode_id)
+            arguments = await read_json(request, CALL_EXAMPLE)
+        except EpisodeError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=exc.status)
+        return await tool_response(server, request.path_params["tool_name"], arguments, episode_id)
+
+
+async def tool_response(server: MCPServer, name: str, arguments: dict[str, Any], episode_id: str) -> Response:
+    """One tool call on an episode through an in-memory MCP session, as NeMo Gym reads it: the result's JSON."""
+    async with Client(server) as client:
+        result = await client.call_tool(name, arguments, meta={"episode_id": episode_id})
+    if result.is_error:
+        return PlainTextResponse("\n".join(getattr(c, "text", "") for c in result.content), status_code=400)
+    if result.structured_content is not None:
+        return JSONResponse(result.structured_content)
+    return PlainTextResponse("\n".join(getattr(c, "text", "") for c in result.content))

@@ -102,3 +102,21 @@ async def test_nemo_gym_seed_session_reaches_the_episode_tools_and_verify_scores
         assert (await gym.post("/seed_session", json={"responses_create_params": {}})).status_code == 400
         bad = await gym.post("/verify", json={**row, "response": "text"})
         assert bad.status_code in (400, 404)
+
+
+async def test_nemo_gym_agents_call_tools_by_route_on_the_session_episode(served, scenario):
+    """NeMo Gym's simple agent POSTs each call to /<tool name> with the session cookie."""
+    auth = {"Authorization": "Bearer s3cret"}
+    row = {"scenario": scenario, "responses_create_params": {"input": "hi"}}
+    said = {"output": [{"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Done."}]}]}
+    async with httpx2.AsyncClient(base_url=served, headers=auth) as gym:
+        assert (await gym.post("/get_customer", json={"customer_id": "C00001"})).status_code == 400  # no session yet
+        assert (await gym.post("/seed_session", json=row)).status_code == 200
+        for action in scenario["gold_actions"]:
+            called = await gym.post(f"/{action['tool']}", json=action["arguments"])
+            assert called.status_code == 200 and isinstance(called.json(), dict), called.text
+        refused = await gym.post("/get_customer", json={"customer_id": "C99999"})
+        assert refused.status_code == 400 and "C99999" in refused.text
+        unknown = await gym.post("/no_such_tool", json={})
+        assert unknown.status_code == 400 and "no_such_tool" in unknown.text
+        assert (await gym.post("/verify", json={**row, "response": said})).json()["reward"] == 1.0
