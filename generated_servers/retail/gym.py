@@ -15,6 +15,7 @@ the seeding returns), and post the finished response to /verify:
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from mcp import Client
@@ -88,6 +89,8 @@ def add_gym_routes(server: EpisodeServer, episodes: Episodes) -> None:
             return JSONResponse({"error": str(exc)}, status_code=exc.status)
         return JSONResponse({**body, "reward": result["reward"], "checks": result["checks"]})
 
+    session = HeldSession(server)
+
     # Registered last: custom routes match after /mcp and the routes above.
     @server.custom_route("/{tool_name}", methods=["POST"], include_in_schema=False)
     async def call_tool(request: Request) -> Response:
@@ -97,15 +100,44 @@ def add_gym_routes(server: EpisodeServer, episodes: Episodes) -> None:
             arguments = await read_json(request, CALL_EXAMPLE)
         except EpisodeError as exc:
             return JSONResponse({"error": str(exc)}, status_code=exc.status)
-        return await tool_response(server, request.path_params["tool_name"], arguments, episode_id)
+        client = await session.client()
+        result = await client.call_tool(
+            request.path_params["tool_name"], arguments, meta={"episode_id": episode_id}
+        )
+        if result.is_error:
+            return PlainTextResponse(
+                "\n".join(getattr(c, "text", "") for c in result.content), status_code=400
+            )
+        if result.structured_content is not None:
+            return JSONResponse(result.structured_content)
+        return PlainTextResponse("\n".join(getattr(c, "text", "") for c in result.content))
 
 
-async def tool_response(server: MCPServer, name: str, arguments: dict[str, Any], episode_id: str) -> Response:
-    """One tool call on an episode through an in-memory MCP session, as NeMo Gym reads it: the result's JSON."""
-    async with Client(server) as client:
-        result = await client.call_tool(name, arguments, meta={"episode_id": episode_id})
-    if result.is_error:
-        return PlainTextResponse("\n".join(getattr(c, "text", "") for c in result.content), status_code=400)
-    if result.structured_content is not None:
-        return JSONResponse(result.structured_content)
-    return PlainTextResponse("\n".join(getattr(c, "text", "") for c in result.content))
+class HeldSession:
+    """One in-memory MCP session to the server, opened on first use and held by a task of its own
+    (a session per call costs about seven times the call); each call names its episode in the meta."""
+
+    def __init__(self, server: MCPServer):
+        self.server = server
+        self.held: Client | None = None
+        self.lock = asyncio.Lock()
+        self.task: asyncio.Task[None] | None = None
+
+    async def client(self) -> Client:
+        async with self.lock:
+            if self.held is None:
+                ready = asyncio.Event()
+                self.task = asyncio.create_task(self.hold(ready))
+                waiting = asyncio.create_task(ready.wait())
+                await asyncio.wait({self.task, waiting}, return_when=asyncio.FIRST_COMPLETED)
+                if self.held is None:
+                    waiting.cancel()
+                    self.task.result()  # the session could not open: raise why
+                    raise RuntimeError("the in-memory MCP session closed before it opened")
+            return self.held
+
+    async def hold(self, ready: asyncio.Event) -> None:
+        async with Client(self.server) as client:
+            self.held = client
+            ready.set()
+            await asyncio.Event().wait()  # open for the life of the server
