@@ -346,7 +346,7 @@ def parser() -> argparse.ArgumentParser:
             "python -m generator export --format verifiers airline --out airline.verifiers.jsonl   |   "
             "python -m generator export --format sft runs/oracle/trajectories.jsonl --out sft.jsonl")
     p.add_argument("inputs", nargs="+", help="domains or scenario files (verifiers, tau2); trajectories.jsonl (sft)")
-    p.add_argument("--format", required=True, choices=["verifiers", "tau2", "sft"],
+    p.add_argument("--format", required=True, choices=["verifiers", "nemo-gym", "tau2", "sft"],
                    help="verifiers rows (prompt, info, task), tau2-bench tasks.json, or TRL SFT messages+tools")
     p.add_argument("--out", type=Path, required=True, help="file to write (refuses to overwrite without --force)")
     p.add_argument("--force", action="store_true", help="overwrite --out")

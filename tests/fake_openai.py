@@ -9,6 +9,7 @@ message (content and/or tool_calls) for a request and is one of:
 - a dict from `body_key(body)` (sha256 of the body's canonical JSON) to a message: replays
   recorded exchanges; an unknown request gets HTTP 400 naming its key.
 
+A request with `"stream": true` gets the same message as server-sent chunks.
 `failures=[503, ...]` answers the first requests with those statuses (and `retry-after-ms: 1`,
 so the client's retries are quick) before the script takes over. A scripted message may carry
 `finish_reason` (e.g. `length`, a reply cut off at the token limit); it is sent beside the message.
@@ -35,6 +36,19 @@ def body_key(body: dict[str, Any]) -> str:
 def tool_call(call_id: str, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
     """An OpenAI tool call as a model emits it (arguments as a JSON string)."""
     return {"id": call_id, "type": "function", "function": {"name": name, "arguments": json.dumps(arguments)}}
+
+
+def stream_chunks(reply: dict[str, Any]) -> list[dict[str, Any]]:
+    """A chat completion as the chunks of a streamed one (`stream: true`): the message, the finish, the usage."""
+    head = {k: reply[k] for k in ("id", "created", "model")} | {"object": "chat.completion.chunk"}
+    choice = reply["choices"][0]
+    message = choice["message"]
+    delta = {"role": "assistant", "content": message.get("content")}
+    if message.get("tool_calls"):
+        delta["tool_calls"] = [{"index": i, **call} for i, call in enumerate(message["tool_calls"])]
+    return [head | {"choices": [{"index": 0, "delta": delta, "finish_reason": None}]},
+            head | {"choices": [{"index": 0, "delta": {}, "finish_reason": choice["finish_reason"]}]},
+            head | {"choices": [], "usage": reply["usage"]}]
 
 
 class FakeOpenAI:
@@ -78,6 +92,14 @@ class FakeOpenAI:
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 status, reply = fake.answer(body)
+                if status == 200 and body.get("stream"):
+                    self.send_response(status)
+                    self.send_header("Content-Type", "text/event-stream")
+                    self.end_headers()  # HTTP/1.0: closing the connection ends the stream
+                    for chunk in stream_chunks(reply):
+                        self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                    self.wfile.write(b"data: [DONE]\n\n")
+                    return
                 data = json.dumps(reply).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

@@ -398,6 +398,20 @@ async def read_json(request: Request, example: str) -> dict[str, Any]:
     return body
 
 
+async def requested_scenario(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The scenario a request body names: `scenario` (checked for shape), `scenario_id` (a committed one), or neither."""
+    if "scenario" in body and "scenario_id" in body:
+        raise EpisodeError("send either scenario or scenario_id, not both")
+    if "scenario" in body:
+        return check_scenario(body["scenario"])
+    if "scenario_id" in body:
+        try:
+            return await asyncio.to_thread(committed_scenario, body["scenario_id"])
+        except FileNotFoundError as exc:
+            raise EpisodeError(str(exc), 404) from None
+    return None
+
+
 def add_routes(server: EpisodeServer, episodes: Episodes, token: str | None = None) -> None:
     """The HTTP episode API beside /mcp; with `token`, every HTTP route needs `Authorization: Bearer TOKEN`."""
     server.control_token = token
@@ -411,18 +425,7 @@ def add_routes(server: EpisodeServer, episodes: Episodes, token: str | None = No
             body = await read_json(request, CREATE_EXAMPLE)
             if unknown := sorted(set(body) - {"scenario", "scenario_id"}):
                 raise EpisodeError(f"unknown field(s) {unknown}: send {CREATE_EXAMPLE}")
-            if len(body) > 1:
-                raise EpisodeError("send either scenario or scenario_id, not both")
-            if "scenario" in body:
-                scenario = check_scenario(body["scenario"])
-            elif "scenario_id" in body:
-                try:
-                    scenario = await asyncio.to_thread(committed_scenario, body["scenario_id"])
-                except FileNotFoundError as exc:
-                    raise EpisodeError(str(exc), 404) from None
-            else:
-                scenario = None
-            episode = await episodes.create(scenario)
+            episode = await episodes.create(await requested_scenario(body))
         except EpisodeError as exc:
             return error(exc)
         except (KeyError, TypeError, ValueError, sqlite3.Error) as exc:

@@ -71,27 +71,33 @@ _committed: dict[
 
 def committed_scenario(scenario_id: str) -> dict[str, Any]:
     """One of this domain's committed scenarios, by id only (tasks/airline/ under the cwd or
-    the checkout): never a path, so a client naming a scenario can't make the server read a file."""
+    the checkout, else the copy an installed package carries): never a path, so a client naming a
+    scenario can't make the server read a file."""
     if not isinstance(scenario_id, str) or not SCENARIO_ID.fullmatch(scenario_id):
         raise FileNotFoundError(
             f"no scenario {str(scenario_id)[:80]!r}: a scenario id is letters, digits, - and _"
         )
-    for root in (Path.cwd(), HERE.parent.parent):
-        folder = root / "tasks" / "airline"
+    folders = [root / "tasks" / "airline" for root in (Path.cwd(), HERE.parent.parent)]
+    for folder in folders:
         candidate = folder / f"{scenario_id}.json"
         if candidate.is_file():
             return json.loads(candidate.read_text())
-        for lines in sorted(folder.glob("*.jsonl")):
-            stat = lines.stat()
-            key = (stat.st_mtime_ns, stat.st_size)
-            if _committed.get(lines, (None, {}))[0] != key:
-                index = {}
-                for line in lines.read_text().splitlines():
-                    if line.strip():
-                        index[json.loads(line)["id"]] = line
-                _committed[lines] = (key, index)
-            if scenario_id in _committed[lines][1]:
-                return json.loads(_committed[lines][1][scenario_id])
+    for lines in [
+        *(path for folder in folders for path in sorted(folder.glob("*.jsonl"))),
+        HERE / "scenarios.jsonl",
+    ]:
+        if not lines.is_file():
+            continue
+        stat = lines.stat()
+        key = (stat.st_mtime_ns, stat.st_size)
+        if _committed.get(lines, (None, {}))[0] != key:
+            index = {}
+            for line in lines.read_text().splitlines():
+                if line.strip():
+                    index[json.loads(line)["id"]] = line
+            _committed[lines] = (key, index)
+        if scenario_id in _committed[lines][1]:
+            return json.loads(_committed[lines][1][scenario_id])
     raise FileNotFoundError(f"no scenario {scenario_id!r} among the committed scenarios of tasks/airline/")
 
 

@@ -14,10 +14,12 @@ from typing import Annotated, Any, Literal
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from .episodes import Episodes, EpisodeServer, add_routes
+from .gym import add_gym_routes
 from .models import (
     AddCheckedBagsResult,
     Airport,
@@ -55,6 +57,11 @@ from .runtime import Session, Store, store
 NAME = "airline"
 VERSION = "0.1.0"
 INSTRUCTIONS = "Customer-service back office of a passenger airline: travellers with membership levels and saved payment methods (credit cards, gift cards, travel certificates), airports, routes and dated flights with seats and prices per cabin, reservations with passengers, checked bags, travel insurance and a payment ledger, saved travel companions, support tickets, and a few flight-operations tools. All times are on the server clock.\n\nPolicy:\nYou act for the user whose user_id is given; never read or change another user's data. Confirm\nthe details of any booking, change or cancellation with the user before calling the tool.\nTimes: every datetime is on the server clock; \"now\" is the server's fixed time.\nBooking: only scheduled or delayed flights that have not yet departed can be booked. A round\ntrip's return flight must fly the reverse route and depart after the outbound flight arrives.\nEvery flight needs enough free seats in the chosen cabin (basic_economy, economy, business) for\nall passengers; a reservation holds 1 to 9 passengers. The price is the sum of the current\nper-cabin fares of its flights times the number of passengers, plus travel insurance (30 per\npassenger, optional) plus 50 for each checked bag beyond the free allowance.\nFree checked bags per passenger: regular members 0 / 1 / 2, silver 1 / 2 / 3 and gold 2 / 3 / 4\nfor basic_economy / economy / business. At most 5 checked bags per passenger.\nPayment: only the user's own active, unexpired payment methods. A booking may combine at most\none credit card, one travel certificate and three gift cards; gift cards and the certificate\nare drawn down first in the given order and a credit card pays the rest. Without a credit card\nthe balances must cover the whole price. A travel certificate is single-use: once used, any\nremaining balance is forfeited. Later charges and refunds (bags, insurance, flight or cabin\nchanges) use one credit card or gift card; certificates only pay for new bookings.\nChanges: only booked reservations (not checked in, not cancelled) whose flights have not\ndeparted can change flights or cabin; basic economy reservations can never change flights or\ncabin. New flights must keep the reservation's origin and destination and the trip type. The\nfare difference is charged to, or refunded to, the payment method given. Passenger details can\nbe corrected while the reservation is booked; the number of passengers never changes. Bags can\nbe added until the first flight departs. Insurance can be added up to 24 hours before the first\ndeparture.\nCancellation: a reservation can be cancelled with a full refund to the original payment methods\nonly if it was booked within the last 24 hours, or it has travel insurance, or it is in\nbusiness cabin, or one of its flights was cancelled by the airline; otherwise the request must\nbe refused. A trip whose flight has already departed cannot be cancelled or changed.\nCheck-in opens 24 hours and closes 45 minutes before the outbound departure.\nCompensation: when a flight of a reservation is cancelled (100 per passenger) or delayed (50 per\npassenger), silver and gold members, insured reservations and business cabin can get one travel\ncertificate per reservation, valid one year. Regular members in economy without insurance get\nnone; do not offer compensation unless the user asks."
+POLICY = "You act for the user whose user_id is given; never read or change another user's data. Confirm\nthe details of any booking, change or cancellation with the user before calling the tool.\nTimes: every datetime is on the server clock; \"now\" is the server's fixed time.\nBooking: only scheduled or delayed flights that have not yet departed can be booked. A round\ntrip's return flight must fly the reverse route and depart after the outbound flight arrives.\nEvery flight needs enough free seats in the chosen cabin (basic_economy, economy, business) for\nall passengers; a reservation holds 1 to 9 passengers. The price is the sum of the current\nper-cabin fares of its flights times the number of passengers, plus travel insurance (30 per\npassenger, optional) plus 50 for each checked bag beyond the free allowance.\nFree checked bags per passenger: regular members 0 / 1 / 2, silver 1 / 2 / 3 and gold 2 / 3 / 4\nfor basic_economy / economy / business. At most 5 checked bags per passenger.\nPayment: only the user's own active, unexpired payment methods. A booking may combine at most\none credit card, one travel certificate and three gift cards; gift cards and the certificate\nare drawn down first in the given order and a credit card pays the rest. Without a credit card\nthe balances must cover the whole price. A travel certificate is single-use: once used, any\nremaining balance is forfeited. Later charges and refunds (bags, insurance, flight or cabin\nchanges) use one credit card or gift card; certificates only pay for new bookings.\nChanges: only booked reservations (not checked in, not cancelled) whose flights have not\ndeparted can change flights or cabin; basic economy reservations can never change flights or\ncabin. New flights must keep the reservation's origin and destination and the trip type. The\nfare difference is charged to, or refunded to, the payment method given. Passenger details can\nbe corrected while the reservation is booked; the number of passengers never changes. Bags can\nbe added until the first flight departs. Insurance can be added up to 24 hours before the first\ndeparture.\nCancellation: a reservation can be cancelled with a full refund to the original payment methods\nonly if it was booked within the last 24 hours, or it has travel insurance, or it is in\nbusiness cabin, or one of its flights was cancelled by the airline; otherwise the request must\nbe refused. A trip whose flight has already departed cannot be cancelled or changed.\nCheck-in opens 24 hours and closes 45 minutes before the outbound departure.\nCompensation: when a flight of a reservation is cancelled (100 per passenger) or delayed (50 per\npassenger), silver and gold members, insured reservations and business cabin can get one travel\ncertificate per reservation, valid one year. Regular members in economy without insurance get\nnone; do not offer compensation unless the user asks."
+ROLE = (
+    "You are a customer-service agent acting for the user in this conversation. "
+    "Use the tools to look things up and make changes; follow the policy; tell the user what you did."
+)
 
 ERRORS = {
     "airport_not_found": "No airport has {key} {value}. Check the id, or look it up with a list or search tool first.",
@@ -148,6 +155,31 @@ def tool(
         return function
 
     return register
+
+
+def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` with its `$defs` inlined and every object closed to undeclared properties.
+
+    Strict function calling (OpenAI `strict: true`, openai-agents `convert_schemas_to_strict`)
+    takes neither `$ref` into `$defs` nor an object that allows extra properties.
+    """
+    definitions = schema.get("$defs", {})
+
+    def close(node: Any) -> Any:
+        if isinstance(node, list):
+            return [close(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node:
+            rest = {key: value for key, value in node.items() if key != "$ref"}
+            return close({**definitions[node["$ref"].removeprefix("#/$defs/")], **rest})
+        closed = {key: close(value) for key, value in node.items() if key != "$defs"}
+        if closed.get("type") == "object":
+            closed.setdefault("properties", {})
+            closed.setdefault("additionalProperties", False)
+        return closed
+
+    return close(schema)
 
 
 def fail(code: str, **values: Any) -> ToolError:
@@ -2432,6 +2464,16 @@ async def close_support_ticket(
         return SupportTicket(**row)
 
 
+async def policy() -> str:
+    """The rules an agent of this domain must follow."""
+    return POLICY
+
+
+async def agent_system_prompt(ctx: Context) -> str:
+    """A system prompt for an agent: the domain and its policy, its role, and this session's clock."""
+    return f"{INSTRUCTIONS}\n\n{ROLE}\n\nThe current time is {store(ctx).now}."
+
+
 def build_server(
     db: Path | None = None,
     image: bytes | None = None,
@@ -2457,10 +2499,17 @@ def build_server(
             if store is None:
                 await default.close()
 
-    server = EpisodeServer(
-        NAME, version=VERSION, instructions=INSTRUCTIONS, lifespan=lifespan, log_level="WARNING"
-    )
+    tools = []
     for function, hints in TOOLS:
-        server.tool(annotations=hints)(function)
+        tool = Tool.from_function(function, annotations=hints)
+        tools.append(tool.model_copy(update={"parameters": strict_schema(tool.parameters)}))
+    server = EpisodeServer(
+        NAME, version=VERSION, instructions=INSTRUCTIONS, tools=tools, lifespan=lifespan, log_level="WARNING"
+    )
+    server.resource(f"policy://{NAME}", name="policy", mime_type="text/markdown", description=policy.__doc__)(
+        policy
+    )
+    server.prompt(description=agent_system_prompt.__doc__)(agent_system_prompt)
     add_routes(server, registry, control_token)
+    add_gym_routes(server, registry)
     return server

@@ -14,10 +14,12 @@ from typing import Annotated, Any, Literal
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from .episodes import Episodes, EpisodeServer, add_routes
+from .gym import add_gym_routes
 from .models import (
     Appointment,
     AppointmentDetails,
@@ -53,6 +55,11 @@ from .runtime import Session, Store, store
 NAME = "healthcare"
 VERSION = "0.1.0"
 INSTRUCTIONS = "A telemedicine practice: patients with insurance policies, providers with specialties, state licenses and bookable 30-minute time slots, appointments (video, phone or in person) that move from scheduled to checked_in to completed (or cancelled / no_show), visit notes, prescriptions with refills, lab orders and results, invoices with payments and refunds, and secure messages between patients and their providers.\n\nPolicy:\nYou help patients and staff of CareBridge, a telemedicine practice. The tools enforce these rules; explain a rejection to the user and suggest the next step.\n- Identify the patient (get_patient / find_patients) before acting for them; tools that act for a patient take their patient_id and reject records of other patients.\n- Booking: the slot must be open, in the future and not held by another appointment; the requested specialty must be the provider's specialty; pediatrics sees only patients under 18 on the visit date; video and phone visits need a provider license valid in the patient's state on the visit date (in_person visits do not); providers not accepting new patients only book patients they have seen; a patient cannot hold two overlapping visits.\n- Appointments move scheduled -> checked_in -> completed, or scheduled -> cancelled / no_show. Rescheduling: only scheduled visits, at least 24 hours before the current start, to another free future slot of the same provider, at most 2 times. Cancelling: only scheduled visits, before their start. Check-in: from 30 minutes before to 15 minutes after the start. Only the treating provider completes a visit or records a no-show (after the start).\n- Visit notes: one per visit, written by the treating provider once the patient checked in; drafts can be amended by their author; signed notes are final.\n- Prescriptions: only the treating provider, only after a completed visit; at most 5 refills; controlled substances only at in_person visits and with 0 refills; no second active prescription of the same drug. Refills: only by the patient, for active, non-controlled, unexpired prescriptions with refills left, and only after 75% of the days supply since the last fill. Only the prescriber discontinues.\n- Labs: ordered by the treating provider of a checked-in or completed visit; no duplicate pending order of the same test; ordered -> collected -> resulted, or ordered -> cancelled by the ordering provider.\n- Billing: one invoice per completed visit. The patient owes the plan copay when an active policy is valid on the visit date (and covers telehealth for video/phone visits); otherwise the full visit fee. Payments are in dollars and cents, by the invoice's patient, only on open invoices and never above the balance. Refunds return a completed payment within 90 days and reopen the invoice. Only invoices without payments can be voided.\n- Insurance: at most one active policy per patient; expire the old one before adding a new one.\n- Messages: a patient can only message providers they have a scheduled, checked-in or completed visit with; providers reply to messages patients sent them."
+POLICY = "You help patients and staff of CareBridge, a telemedicine practice. The tools enforce these rules; explain a rejection to the user and suggest the next step.\n- Identify the patient (get_patient / find_patients) before acting for them; tools that act for a patient take their patient_id and reject records of other patients.\n- Booking: the slot must be open, in the future and not held by another appointment; the requested specialty must be the provider's specialty; pediatrics sees only patients under 18 on the visit date; video and phone visits need a provider license valid in the patient's state on the visit date (in_person visits do not); providers not accepting new patients only book patients they have seen; a patient cannot hold two overlapping visits.\n- Appointments move scheduled -> checked_in -> completed, or scheduled -> cancelled / no_show. Rescheduling: only scheduled visits, at least 24 hours before the current start, to another free future slot of the same provider, at most 2 times. Cancelling: only scheduled visits, before their start. Check-in: from 30 minutes before to 15 minutes after the start. Only the treating provider completes a visit or records a no-show (after the start).\n- Visit notes: one per visit, written by the treating provider once the patient checked in; drafts can be amended by their author; signed notes are final.\n- Prescriptions: only the treating provider, only after a completed visit; at most 5 refills; controlled substances only at in_person visits and with 0 refills; no second active prescription of the same drug. Refills: only by the patient, for active, non-controlled, unexpired prescriptions with refills left, and only after 75% of the days supply since the last fill. Only the prescriber discontinues.\n- Labs: ordered by the treating provider of a checked-in or completed visit; no duplicate pending order of the same test; ordered -> collected -> resulted, or ordered -> cancelled by the ordering provider.\n- Billing: one invoice per completed visit. The patient owes the plan copay when an active policy is valid on the visit date (and covers telehealth for video/phone visits); otherwise the full visit fee. Payments are in dollars and cents, by the invoice's patient, only on open invoices and never above the balance. Refunds return a completed payment within 90 days and reopen the invoice. Only invoices without payments can be voided.\n- Insurance: at most one active policy per patient; expire the old one before adding a new one.\n- Messages: a patient can only message providers they have a scheduled, checked-in or completed visit with; providers reply to messages patients sent them."
+ROLE = (
+    "You are a customer-service agent acting for the user in this conversation. "
+    "Use the tools to look things up and make changes; follow the policy; tell the user what you did."
+)
 
 ERRORS = {
     "active_policy_exists": "Patient {patient_id} already has active policy {active_policy_id}; expire it with expire_insurance_policy before adding a new one.",
@@ -170,6 +177,31 @@ def tool(
         return function
 
     return register
+
+
+def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` with its `$defs` inlined and every object closed to undeclared properties.
+
+    Strict function calling (OpenAI `strict: true`, openai-agents `convert_schemas_to_strict`)
+    takes neither `$ref` into `$defs` nor an object that allows extra properties.
+    """
+    definitions = schema.get("$defs", {})
+
+    def close(node: Any) -> Any:
+        if isinstance(node, list):
+            return [close(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node:
+            rest = {key: value for key, value in node.items() if key != "$ref"}
+            return close({**definitions[node["$ref"].removeprefix("#/$defs/")], **rest})
+        closed = {key: close(value) for key, value in node.items() if key != "$defs"}
+        if closed.get("type") == "object":
+            closed.setdefault("properties", {})
+            closed.setdefault("additionalProperties", False)
+        return closed
+
+    return close(schema)
 
 
 def fail(code: str, **values: Any) -> ToolError:
@@ -2322,6 +2354,16 @@ async def mark_message_read(
         return Message(**row)
 
 
+async def policy() -> str:
+    """The rules an agent of this domain must follow."""
+    return POLICY
+
+
+async def agent_system_prompt(ctx: Context) -> str:
+    """A system prompt for an agent: the domain and its policy, its role, and this session's clock."""
+    return f"{INSTRUCTIONS}\n\n{ROLE}\n\nThe current time is {store(ctx).now}."
+
+
 def build_server(
     db: Path | None = None,
     image: bytes | None = None,
@@ -2347,10 +2389,17 @@ def build_server(
             if store is None:
                 await default.close()
 
-    server = EpisodeServer(
-        NAME, version=VERSION, instructions=INSTRUCTIONS, lifespan=lifespan, log_level="WARNING"
-    )
+    tools = []
     for function, hints in TOOLS:
-        server.tool(annotations=hints)(function)
+        tool = Tool.from_function(function, annotations=hints)
+        tools.append(tool.model_copy(update={"parameters": strict_schema(tool.parameters)}))
+    server = EpisodeServer(
+        NAME, version=VERSION, instructions=INSTRUCTIONS, tools=tools, lifespan=lifespan, log_level="WARNING"
+    )
+    server.resource(f"policy://{NAME}", name="policy", mime_type="text/markdown", description=policy.__doc__)(
+        policy
+    )
+    server.prompt(description=agent_system_prompt.__doc__)(agent_system_prompt)
     add_routes(server, registry, control_token)
+    add_gym_routes(server, registry)
     return server

@@ -17,6 +17,7 @@ import asyncio
 import io
 import json
 import os
+import stat
 import sys
 from collections.abc import AsyncIterator
 from typing import Any
@@ -73,9 +74,13 @@ async def wire_lines() -> AsyncIterator[str]:
     os.dup2(null, 0)
     os.close(null)
     reader = asyncio.StreamReader(limit=MAX_LINE)
+    mode = os.fstat(wire.fileno()).st_mode
+    pollable = stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or wire.isatty()  # not /dev/null, not a file
     try:
+        if not pollable:
+            raise ValueError("stdin cannot be polled")
         await asyncio.get_running_loop().connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), wire)
-    except (OSError, ValueError):  # a regular file on stdin: read it through a thread instead
+    except (OSError, ValueError):  # a regular file or the null device on stdin: read it through a thread
         async for line in anyio.wrap_file(io.TextIOWrapper(wire, encoding="utf-8", errors="replace")):
             yield repair(line)
         return

@@ -14,10 +14,12 @@ from typing import Annotated, Any, Literal
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from .episodes import Episodes, EpisodeServer, add_routes
+from .gym import add_gym_routes
 from .models import (
     Address,
     AddressList,
@@ -61,6 +63,11 @@ from .runtime import Session, Store, store
 NAME = "retail"
 VERSION = "0.1.0"
 INSTRUCTIONS = "Customer service for an online store that sells apparel, footwear, electronics, home, kitchen and outdoor products. Each product comes in variants (size and color) with their own price and stock. Customers have saved addresses and payment methods (credit cards, PayPal accounts and gift cards with a balance), place orders, and can change, cancel, return or exchange them within the store's rules. They also write reviews of products they received, keep a wishlist, and open support tickets.\n\nPolicy:\n- Act for one customer at a time. Identify them first (find_customer_by_email, or\n  find_customer_by_name_zip) and only touch orders, addresses, payment methods, reviews,\n  wishlist items and tickets that belong to that customer; tools that change a\n  customer's data take their customer_id and reject rows of other customers.\n- mark_order_processed, mark_order_delivered, complete_return and complete_exchange\n  record warehouse and carrier events; use them only when such an event is reported.\n- Order statuses: pending -> processed -> delivered; pending -> cancelled;\n  delivered -> return_requested -> returned; delivered -> exchange_requested -> exchanged.\n- A pending order can be cancelled (with a reason), and its shipping address, payment\n  method and items can be changed. Cancelling restocks every unit and refunds every\n  payment to the method it came from. Once an order is processed nothing about it can be\n  changed or cancelled.\n- Changing items of a pending order swaps a line to another variant (size/color) of the\n  same product that has enough stock; the price difference is charged to or refunded on\n  the order's payment method. A line can be removed (restocked and refunded) unless it is\n  the last one; then cancel the order instead.\n- Returns and exchanges are possible only for delivered orders, within 30 days of\n  delivery, once per order. A return refunds the returned lines to the order's original\n  payment method when the warehouse receives the items (complete_return). An exchange\n  swaps lines for another variant of the same product that is in stock; the new units\n  are reserved at once and the price difference is charged to or refunded on the payment\n  method the customer picks.\n- Payments: gift cards must hold enough balance for what they pay; expired credit cards\n  (expiry before the current month) cannot be charged; removed payment methods cannot be\n  used. A gift card is topped up from the customer's credit card or PayPal, at most $500\n  at a time and up to a balance of $2000. A payment method that a pending or processed\n  order uses, or a gift card with money on it, cannot be removed.\n- Discontinued products cannot be ordered, exchanged to, or added to wishlists.\n- Reviews: one per customer and product, only for products the customer has received\n  (a delivered, returned or exchanged order); ratings are 1 to 5 stars.\n- A customer keeps at most 5 saved addresses and 25 wishlist items. Email addresses are\n  unique across customers.\n- Support tickets: open -> escalated -> resolved -> closed (or reopened); only one\n  unresolved ticket per order."
+POLICY = "- Act for one customer at a time. Identify them first (find_customer_by_email, or\n  find_customer_by_name_zip) and only touch orders, addresses, payment methods, reviews,\n  wishlist items and tickets that belong to that customer; tools that change a\n  customer's data take their customer_id and reject rows of other customers.\n- mark_order_processed, mark_order_delivered, complete_return and complete_exchange\n  record warehouse and carrier events; use them only when such an event is reported.\n- Order statuses: pending -> processed -> delivered; pending -> cancelled;\n  delivered -> return_requested -> returned; delivered -> exchange_requested -> exchanged.\n- A pending order can be cancelled (with a reason), and its shipping address, payment\n  method and items can be changed. Cancelling restocks every unit and refunds every\n  payment to the method it came from. Once an order is processed nothing about it can be\n  changed or cancelled.\n- Changing items of a pending order swaps a line to another variant (size/color) of the\n  same product that has enough stock; the price difference is charged to or refunded on\n  the order's payment method. A line can be removed (restocked and refunded) unless it is\n  the last one; then cancel the order instead.\n- Returns and exchanges are possible only for delivered orders, within 30 days of\n  delivery, once per order. A return refunds the returned lines to the order's original\n  payment method when the warehouse receives the items (complete_return). An exchange\n  swaps lines for another variant of the same product that is in stock; the new units\n  are reserved at once and the price difference is charged to or refunded on the payment\n  method the customer picks.\n- Payments: gift cards must hold enough balance for what they pay; expired credit cards\n  (expiry before the current month) cannot be charged; removed payment methods cannot be\n  used. A gift card is topped up from the customer's credit card or PayPal, at most $500\n  at a time and up to a balance of $2000. A payment method that a pending or processed\n  order uses, or a gift card with money on it, cannot be removed.\n- Discontinued products cannot be ordered, exchanged to, or added to wishlists.\n- Reviews: one per customer and product, only for products the customer has received\n  (a delivered, returned or exchanged order); ratings are 1 to 5 stars.\n- A customer keeps at most 5 saved addresses and 25 wishlist items. Email addresses are\n  unique across customers.\n- Support tickets: open -> escalated -> resolved -> closed (or reopened); only one\n  unresolved ticket per order."
+ROLE = (
+    "You are a customer-service agent acting for the user in this conversation. "
+    "Use the tools to look things up and make changes; follow the policy; tell the user what you did."
+)
 
 ERRORS = {
     "address_limit": "Customer {customer_id} already has 5 saved addresses; delete one (delete_address) before adding another.",
@@ -152,6 +159,31 @@ def tool(
         return function
 
     return register
+
+
+def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` with its `$defs` inlined and every object closed to undeclared properties.
+
+    Strict function calling (OpenAI `strict: true`, openai-agents `convert_schemas_to_strict`)
+    takes neither `$ref` into `$defs` nor an object that allows extra properties.
+    """
+    definitions = schema.get("$defs", {})
+
+    def close(node: Any) -> Any:
+        if isinstance(node, list):
+            return [close(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node:
+            rest = {key: value for key, value in node.items() if key != "$ref"}
+            return close({**definitions[node["$ref"].removeprefix("#/$defs/")], **rest})
+        closed = {key: close(value) for key, value in node.items() if key != "$defs"}
+        if closed.get("type") == "object":
+            closed.setdefault("properties", {})
+            closed.setdefault("additionalProperties", False)
+        return closed
+
+    return close(schema)
 
 
 def fail(code: str, **values: Any) -> ToolError:
@@ -2172,6 +2204,16 @@ async def reopen_ticket(
         return SupportTicket(**row)
 
 
+async def policy() -> str:
+    """The rules an agent of this domain must follow."""
+    return POLICY
+
+
+async def agent_system_prompt(ctx: Context) -> str:
+    """A system prompt for an agent: the domain and its policy, its role, and this session's clock."""
+    return f"{INSTRUCTIONS}\n\n{ROLE}\n\nThe current time is {store(ctx).now}."
+
+
 def build_server(
     db: Path | None = None,
     image: bytes | None = None,
@@ -2197,10 +2239,17 @@ def build_server(
             if store is None:
                 await default.close()
 
-    server = EpisodeServer(
-        NAME, version=VERSION, instructions=INSTRUCTIONS, lifespan=lifespan, log_level="WARNING"
-    )
+    tools = []
     for function, hints in TOOLS:
-        server.tool(annotations=hints)(function)
+        tool = Tool.from_function(function, annotations=hints)
+        tools.append(tool.model_copy(update={"parameters": strict_schema(tool.parameters)}))
+    server = EpisodeServer(
+        NAME, version=VERSION, instructions=INSTRUCTIONS, tools=tools, lifespan=lifespan, log_level="WARNING"
+    )
+    server.resource(f"policy://{NAME}", name="policy", mime_type="text/markdown", description=policy.__doc__)(
+        policy
+    )
+    server.prompt(description=agent_system_prompt.__doc__)(agent_system_prompt)
     add_routes(server, registry, control_token)
+    add_gym_routes(server, registry)
     return server

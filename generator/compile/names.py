@@ -67,3 +67,8 @@ def value_expr(value: Any) -> str:
 
 def template_names(message: str) -> list[str]:
     return sorted({m.group(1) for m in PLACEHOLDER.finditer(message)})
+
+
+def script_name(domain: str) -> str:
+    """The console script and distribution name of a domain's server package: `scaleenv-pet-clinic`."""
+    return "scaleenv-" + domain.replace("_", "-")

@@ -19,13 +19,13 @@ import jinja2
 
 from generator.compile import graph as tdg
 from generator.compile.ir import DomainIR
-from generator.compile.names import sql_literal
+from generator.compile.names import script_name, sql_literal
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 JUDGE = Path(__file__).resolve().parents[1] / "judge.py"  # stdlib only: copied into every server as judge.py
 SERVER_FILES = (
-    "__init__.py", "__main__.py", "environment.py", "episodes.py", "models.py", "runtime.py", "server.py", "transport.py",
-    "README.md",
+    "__init__.py", "__main__.py", "environment.py", "episodes.py", "gym.py", "models.py", "runtime.py", "server.py",
+    "transport.py", "README.md", "pyproject.toml", "hatch_build.py",
 )
 FILTER_SQL = {"eq": "=", "like": "LIKE", "gte": ">=", "lte": "<="}
 FILTER_ARG = {"eq": "{}", "like": 'f"%{{{}}}%"', "gte": "{}", "lte": "{}"}
@@ -153,6 +153,7 @@ def render(ir: DomainIR, rows: dict[str, list[dict[str, Any]]], spec_text: str) 
         annotation_sets=declared,
         annotation_names=annotation_names,
         instructions=instructions,
+        script=script_name(ir.name),
         signatures=" ".join(p.annotation for t in ir.tools for p in t.params),
         model_annotations=" ".join(
             [c.annotation for t in ir.tables for c in t.columns]

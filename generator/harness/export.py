@@ -11,9 +11,13 @@ JSON with sorted keys.
   user, kind, difficulty), `task` (the domain) and `tools` (JSON string of OpenAI function
   tools listed from the server over MCP in process). `info` and `tools` are strings because
   their shapes vary per row and Arrow/Parquet need one type per column.
-- `tau2` (tau2-bench): one `tasks.json` list following tau2's `Task` model. tau2 cannot run
-  our SQL, so the initial state goes under `initial_state.x_scaleenv_sql` and the SQL checks
-  under `x_scaleenv_checks`; tau2's pydantic models ignore unknown keys.
+- `nemo-gym` (NeMo Gym, and verifiers' NeMo Gym taskset): JSONL rows `responses_create_params`
+  (`input`: system and user messages, `tools`: Responses API functions) and `scenario_id`, which the
+  server's `/seed_session` starts an episode from (see generated_servers/<domain>/gym.py).
+- `tau2` (tau2-bench): one `tasks.json` list following tau2's `Task` model, domain `scaleenv_<domain>`
+  (tau2's own `airline` is a different database). tau2's models drop unknown keys, so our initial
+  state and metadata ride in `initial_state.initialization_data.agent_data["scaleenv"]` and every
+  check is an `evaluation_criteria.env_assertions` entry (`scaleenv_check` with the check as arguments).
 - `sft` (TRL SFT / ART): rows `{"messages", "tools"}` from trajectories with reward >= 1.0
   only (failed episodes are dropped), tool-call arguments as objects (TRL's chat templates
   `tojson` them; strings would be double-encoded) and tool results named after their tool.
@@ -36,9 +40,12 @@ from generator.tasks.scenario import Scenario, load_scenarios
 
 ROOT = Path(__file__).resolve().parents[2]
 SFT_MIN_REWARD = 1.0  # only fully successful episodes become SFT rows
-TAU2_SQL_NOTE = ("ScaleEnv initial state: parameterized SQLite statements applied in order on top of the "
-                 "domain's seed database (generated_servers/<domain>/seed.sql); tau2 cannot run them, "
-                 "use generated_servers.<domain>.LocalEnvironment to build the episode database.")
+TAU2_PREFIX = "scaleenv_"  # tau2 domain names of our tasks: scaleenv_airline, ...
+TAU2_CHECK = "scaleenv_check"  # the env-assertion function a tau2 domain over our server implements
+TAU2_NOTE = ("ScaleEnv task. initial_state.initialization_data.agent_data.scaleenv.sql holds parameterized SQLite "
+             "statements applied in order on top of the domain's seed database (generated_servers/<domain>/); "
+             "evaluation_criteria.env_assertions hold the read-only SQL and answer checks (the reward), which "
+             "generated_servers.<domain>.LocalEnvironment builds and verifies.")
 TASK_INSTRUCTIONS = {
     "action": "Ask the agent to do what your reason for call says; give known info when asked; confirm when "
               "the agent asks you to confirm the details.",
@@ -49,6 +56,7 @@ TASK_INSTRUCTIONS = {
     "refusal": "Make every request in your reason for call. If the agent refuses part of it because of the "
                "policy, accept that and do not insist; let the rest be handled.",
 }
+TASK_INSTRUCTIONS["policy_refusal"] = TASK_INSTRUCTIONS["refusal"]  # asked in the same words as allowed requests
 
 
 class ExportError(Exception):
@@ -125,6 +133,22 @@ def verifiers_row(s: Scenario) -> dict[str, Any]:
     }
 
 
+def nemo_gym_row(s: Scenario) -> dict[str, Any]:
+    """One NeMo Gym row: `responses_create_params` (Responses API `input` and function `tools`) and
+    the `scenario_id` the server's /seed_session starts an episode from."""
+    instructions, tools, _ = server_surface(s.domain)
+    return {
+        "responses_create_params": {
+            "input": [{"role": "system", "content": system_prompt(instructions)},
+                      {"role": "user", "content": s.user.instruction}],
+            "tools": [{"type": "function", **tool["function"]} for tool in tools],
+        },
+        "scenario_id": s.id,
+        "domain": s.domain,
+        "env_hash": s.env_hash,
+    }
+
+
 def answer_values(s: Scenario) -> list[str]:
     """What the agent must tell the user: every value of the answer checks, as text (a decline
     check asks for no value: only that the agent says it cannot)."""
@@ -132,8 +156,15 @@ def answer_values(s: Scenario) -> list[str]:
             for v in (row if isinstance(row, list) else [row])]
 
 
+def tau2_domain(domain: str) -> str:
+    """The tau2 domain name of our domain: distinct from tau2's built-in ones (its `airline` is another database)."""
+    return f"{TAU2_PREFIX}{domain}"
+
+
 def tau2_task(s: Scenario) -> dict[str, Any]:
-    """One tau2-bench task (fields of tau2's `Task` model), with our SQL under `x_scaleenv_*` keys."""
+    """One tau2-bench task. Only fields tau2's `Task` model declares (it drops unknown keys on load): our
+    initial state and metadata go in `initial_state.initialization_data.agent_data["scaleenv"]`, every
+    check is an `env_assertions` entry (`scaleenv_check`, the check as its arguments)."""
     data = s.model_dump(mode="json")
     communicate = answer_values(s)
     return {
@@ -141,13 +172,12 @@ def tau2_task(s: Scenario) -> dict[str, Any]:
         "description": {
             "purpose": f"{s.metadata.kind} task ({s.metadata.difficulty}): {', '.join(s.metadata.chain)}",
             "relevant_policies": None,
-            "notes": "Generated by ScaleEnv graph expansion; the DB outcome is checked by the read-only SQL "
-                     "checks in x_scaleenv_checks, validated against negative controls.",
+            "notes": TAU2_NOTE,
         },
         "user_scenario": {
             "persona": "; ".join(f"{k}: {v}" for k, v in sorted(s.user.profile.items())) or None,
             "instructions": {
-                "domain": s.domain,
+                "domain": tau2_domain(s.domain),
                 "reason_for_call": s.user.instruction,
                 "known_info": "\n".join(s.user.known_info) or None,
                 "unknown_info": "\n".join(s.user.unknown_info) or None,
@@ -156,25 +186,26 @@ def tau2_task(s: Scenario) -> dict[str, Any]:
         },
         "ticket": None,
         "initial_state": {
-            "initialization_data": None,
+            "initialization_data": {"agent_data": {"scaleenv": {
+                "domain": s.domain, "env_hash": s.env_hash, "seed": s.seed, "now": s.now,
+                "kind": s.metadata.kind, "difficulty": s.metadata.difficulty,
+                "sql": data["initial_state"]["statements"],
+                "negative_controls": data["validation"]["negative_controls"],
+            }}, "user_data": None},
             "initialization_actions": None,
             "message_history": None,
-            "x_scaleenv_sql": data["initial_state"]["statements"],
-            "x_scaleenv_note": TAU2_SQL_NOTE,
         },
         "evaluation_criteria": {
             "actions": [{"action_id": f"{s.id}-{i}", "requestor": "assistant", "name": a.tool,
                          "arguments": a.arguments, "info": None, "compare_args": None}
                         for i, a in enumerate(s.gold_actions)],
-            "env_assertions": None,
+            "env_assertions": [{"env_type": "assistant", "func_name": TAU2_CHECK, "arguments": check,
+                                "assert_value": True, "message": f"{check['kind']} check {check['id']}"}
+                               for check in data["checks"]],
             "communicate_info": communicate,
             "nl_assertions": None,
             "reward_basis": ["DB", "COMMUNICATE"] if communicate else ["DB"],
         },
-        "x_scaleenv_checks": data["checks"],
-        "x_scaleenv": {"domain": s.domain, "env_hash": s.env_hash, "seed": s.seed, "now": s.now,
-                       "kind": s.metadata.kind, "difficulty": s.metadata.difficulty,
-                       "negative_controls": data["validation"]["negative_controls"]},
     }
 
 
@@ -256,7 +287,8 @@ def run_export(args: Any, out: Any, err: Any) -> int:
                 if stale:
                     err.print(f"warning: {stale} {domain} scenario(s) were made for another version of the "
                               "server (env_hash differs); run `python -m generator verify` on them", markup=False)
-            items = [verifiers_row(s) if args.format == "verifiers" else tau2_task(s) for s in scenarios]
+            row = {"verifiers": verifiers_row, "nemo-gym": nemo_gym_row, "tau2": tau2_task}[args.format]
+            items = [row(s) for s in scenarios]
             what = "scenarios"
     except ExportError as exc:
         err.print(f"error: {exc}", markup=False)

@@ -60,3 +60,63 @@ async def test_plain_mcp_clients_without_the_header_use_the_default_database(ser
         async with Client(streamable_http_client(f"{served}/mcp", http_client=http)) as client:
             got = await client.call_tool("get_customer", {"customer_id": "C00001"})
     assert got.structured_content["customer_id"] == "C00001"
+
+
+async def test_policy_resource_and_system_prompt_follow_the_episode_clock(served, scenario):
+    auth = {"Authorization": "Bearer s3cret"}
+    changed = {**scenario, "now": "2031-07-04T15:30:00"}
+    async with httpx2.AsyncClient(base_url=served, headers=auth) as http:
+        episode = (await http.post("/episodes", json={"scenario": changed})).json()["episode_id"]
+    async with httpx2.AsyncClient(headers={"X-Episode-Id": episode, **auth}) as bound:
+        async with Client(streamable_http_client(f"{served}/mcp", http_client=bound)) as client:
+            resources = (await client.list_resources()).resources
+            policy = await client.read_resource("policy://tiny")
+            prompts = (await client.list_prompts()).prompts
+            prompt = await client.get_prompt("agent_system_prompt")
+    assert [(str(r.uri), r.mime_type) for r in resources] == [("policy://tiny", "text/markdown")]
+    assert policy.contents[0].text == "Only pending orders can be cancelled."
+    assert [p.name for p in prompts] == ["agent_system_prompt"] and prompts[0].description
+    text = prompt.messages[0].content.text
+    assert "Only pending orders can be cancelled." in text and text.endswith("The current time is 2031-07-04T15:30:00.")
+
+
+async def test_nemo_gym_seed_session_reaches_the_episode_tools_and_verify_scores_it(served, scenario):
+    auth = {"Authorization": "Bearer s3cret"}
+    row = {"scenario": scenario, "responses_create_params": {"input": [{"role": "user", "content": "hi"}]}}
+    async with httpx2.AsyncClient(base_url=served, headers=auth) as gym:
+        seeded = await gym.post("/seed_session", json=row)
+        assert seeded.status_code == 200 and seeded.cookies.get("episode_id") == seeded.json()["episode_id"]
+        mcp = seeded.json()["mcp"]
+        async with httpx2.AsyncClient(headers={**mcp["headers"], **auth}) as bound:
+            async with Client(streamable_http_client(served + mcp["url_path"], http_client=bound)) as client:
+                for action in scenario["gold_actions"]:
+                    assert not (await client.call_tool(action["tool"], action["arguments"])).is_error
+        said = {"output": [{"type": "message", "role": "assistant",
+                            "content": [{"type": "output_text", "text": "All done."}]}]}
+        verified = (await gym.post("/verify", json={**row, "response": said})).json()  # the cookie names the session
+        assert verified["reward"] == 1.0 and verified["responses_create_params"] == row["responses_create_params"]
+        again = await gym.post("/verify", json={**row, "response": said})
+        assert again.status_code == 404  # verify ends the session
+        idle = (await gym.post("/seed_session", json=row)).json()["episode_id"]
+        assert (await gym.post("/verify", json={**row, "response": said, "episode_id": idle})).json()["reward"] == 0.0
+        assert (await gym.post("/seed_session", json={"responses_create_params": {}})).status_code == 400
+        bad = await gym.post("/verify", json={**row, "response": "text"})
+        assert bad.status_code in (400, 404)
+
+
+async def test_nemo_gym_agents_call_tools_by_route_on_the_session_episode(served, scenario):
+    """NeMo Gym's simple agent POSTs each call to /<tool name> with the session cookie."""
+    auth = {"Authorization": "Bearer s3cret"}
+    row = {"scenario": scenario, "responses_create_params": {"input": "hi"}}
+    said = {"output": [{"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Done."}]}]}
+    async with httpx2.AsyncClient(base_url=served, headers=auth) as gym:
+        assert (await gym.post("/get_customer", json={"customer_id": "C00001"})).status_code == 400  # no session yet
+        assert (await gym.post("/seed_session", json=row)).status_code == 200
+        for action in scenario["gold_actions"]:
+            called = await gym.post(f"/{action['tool']}", json=action["arguments"])
+            assert called.status_code == 200 and isinstance(called.json(), dict), called.text
+        refused = await gym.post("/get_customer", json={"customer_id": "C99999"})
+        assert refused.status_code == 400 and "C99999" in refused.text
+        unknown = await gym.post("/no_such_tool", json={})
+        assert unknown.status_code == 400 and "no_such_tool" in unknown.text
+        assert (await gym.post("/verify", json={**row, "response": said})).json()["reward"] == 1.0

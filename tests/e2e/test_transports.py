@@ -34,8 +34,11 @@ def stdio(module: str, cwd: Path, *args: str) -> StdioServerParameters:
 async def test_generated_server_answers_tools_list_over_stdio(domain):
     async with Client(stdio(f"generated_servers.{domain}", ROOT)) as client:
         tools = (await client.list_tools()).tools
+        policy = await client.read_resource(f"policy://{domain}")
+        prompt = await client.get_prompt("agent_system_prompt")
     assert len(tools) >= 30
     assert all(t.description and t.output_schema and t.annotations for t in tools)
+    assert len(policy.contents[0].text) > 100 and policy.contents[0].text in prompt.messages[0].content.text
 
 
 @pytest.mark.parametrize("domain", DOMAINS)

@@ -203,6 +203,17 @@ def test_a_db_path_that_is_not_this_servers_database_is_refused_and_left_untouch
     assert not (tmp_path / "nowhere").exists()
 
 
+@pytest.mark.parametrize("stdin", ["null device", "empty file"])
+def test_a_stdio_server_whose_stdin_ends_at_once_exits_cleanly(root, tmp_path, stdin):
+    """stdin that cannot be polled (the null device, a regular file) is read through a thread."""
+    empty = tmp_path / "empty"
+    empty.write_text("")
+    with open(os.devnull if stdin == "null device" else empty) as source:
+        done = serve(root, "--db", str(tmp_path / "new.db"), stdin=source)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert (tmp_path / "new.db").exists()
+
+
 @pytest.mark.parametrize("transport", ["stdio", "http"])
 def test_ctrl_c_stops_the_server_at_once_without_a_traceback(root, transport):
     args = ["--transport", "http", "--port", "0"] if transport == "http" else []

@@ -89,7 +89,7 @@ def test_tau2_tasks_follow_the_task_model(scenarios, tmp_path):
         s = by_id[task["id"]]
         assert set(task) >= {"id", "description", "user_scenario", "initial_state", "evaluation_criteria"}
         instructions = task["user_scenario"]["instructions"]
-        assert instructions["domain"] == s.domain and instructions["reason_for_call"] == s.user.instruction
+        assert instructions["domain"] == f"scaleenv_{s.domain}" and instructions["reason_for_call"] == s.user.instruction
         assert all(isinstance(instructions[k], str) for k in ("task_instructions", "known_info"))
         assert isinstance(task["user_scenario"]["persona"], str)
         criteria = task["evaluation_criteria"]
@@ -100,8 +100,13 @@ def test_tau2_tasks_follow_the_task_model(scenarios, tmp_path):
                    for row in c.expect for v in row]
         assert criteria["communicate_info"] == answers
         assert criteria["reward_basis"] == (["DB", "COMMUNICATE"] if answers else ["DB"])
-        assert task["x_scaleenv_checks"] == [c.model_dump() for c in s.checks]
-        assert task["initial_state"]["x_scaleenv_sql"] == [st.model_dump() for st in s.initial_state.statements]
+        # Only fields tau2's Task model declares: it drops unknown keys on load.
+        assert set(task) <= {"id", "description", "user_scenario", "ticket", "initial_state", "evaluation_criteria"}
+        assert [a["arguments"] for a in criteria["env_assertions"]] == [c.model_dump(mode="json") for c in s.checks]
+        assert {a["func_name"] for a in criteria["env_assertions"]} == {"scaleenv_check"}
+        ours = task["initial_state"]["initialization_data"]["agent_data"]["scaleenv"]
+        assert ours["sql"] == [st.model_dump(mode="json") for st in s.initial_state.statements]
+        assert (ours["domain"], ours["env_hash"], ours["now"]) == (s.domain, s.env_hash, s.now)
         assert task["initial_state"]["initialization_actions"] is None
     assert any(t["evaluation_criteria"]["communicate_info"] for t in tasks)
 

@@ -14,10 +14,12 @@ from typing import Annotated, Any, Literal
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from .episodes import Episodes, EpisodeServer, add_routes
+from .gym import add_gym_routes
 from .models import (
     Customer,
     Order,
@@ -29,6 +31,11 @@ NAME = "tiny"
 VERSION = "0.1.0"
 INSTRUCTIONS = (
     "A tiny shop used by the generator's own tests.\n\nPolicy:\nOnly pending orders can be cancelled."
+)
+POLICY = "Only pending orders can be cancelled."
+ROLE = (
+    "You are a customer-service agent acting for the user in this conversation. "
+    "Use the tools to look things up and make changes; follow the policy; tell the user what you did."
 )
 
 ERRORS = {
@@ -66,6 +73,31 @@ def tool(
         return function
 
     return register
+
+
+def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` with its `$defs` inlined and every object closed to undeclared properties.
+
+    Strict function calling (OpenAI `strict: true`, openai-agents `convert_schemas_to_strict`)
+    takes neither `$ref` into `$defs` nor an object that allows extra properties.
+    """
+    definitions = schema.get("$defs", {})
+
+    def close(node: Any) -> Any:
+        if isinstance(node, list):
+            return [close(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node:
+            rest = {key: value for key, value in node.items() if key != "$ref"}
+            return close({**definitions[node["$ref"].removeprefix("#/$defs/")], **rest})
+        closed = {key: close(value) for key, value in node.items() if key != "$defs"}
+        if closed.get("type") == "object":
+            closed.setdefault("properties", {})
+            closed.setdefault("additionalProperties", False)
+        return closed
+
+    return close(schema)
 
 
 def fail(code: str, **values: Any) -> ToolError:
@@ -235,6 +267,16 @@ async def cancel_order(
         return Order(**row)
 
 
+async def policy() -> str:
+    """The rules an agent of this domain must follow."""
+    return POLICY
+
+
+async def agent_system_prompt(ctx: Context) -> str:
+    """A system prompt for an agent: the domain and its policy, its role, and this session's clock."""
+    return f"{INSTRUCTIONS}\n\n{ROLE}\n\nThe current time is {store(ctx).now}."
+
+
 def build_server(
     db: Path | None = None,
     image: bytes | None = None,
@@ -260,10 +302,17 @@ def build_server(
             if store is None:
                 await default.close()
 
-    server = EpisodeServer(
-        NAME, version=VERSION, instructions=INSTRUCTIONS, lifespan=lifespan, log_level="WARNING"
-    )
+    tools = []
     for function, hints in TOOLS:
-        server.tool(annotations=hints)(function)
+        tool = Tool.from_function(function, annotations=hints)
+        tools.append(tool.model_copy(update={"parameters": strict_schema(tool.parameters)}))
+    server = EpisodeServer(
+        NAME, version=VERSION, instructions=INSTRUCTIONS, tools=tools, lifespan=lifespan, log_level="WARNING"
+    )
+    server.resource(f"policy://{NAME}", name="policy", mime_type="text/markdown", description=policy.__doc__)(
+        policy
+    )
+    server.prompt(description=agent_system_prompt.__doc__)(agent_system_prompt)
     add_routes(server, registry, control_token)
+    add_gym_routes(server, registry)
     return server
