@@ -83,7 +83,7 @@ async def spawn_baseline(domain: str, scenario: dict, n: int) -> list[float]:
     return times
 
 
-async def concurrent(package, scenarios: list[dict], n: int, validate: bool = True) -> dict:
+async def concurrent(package, scenarios: list[dict], n: int, validate: bool = True, direct: bool = False) -> dict:
     picked = [scenarios[i % len(scenarios)] for i in range(n)]
     before = rss_mb()
     async with package.LocalEnvironment(validate=validate) as env:
@@ -91,7 +91,7 @@ async def concurrent(package, scenarios: list[dict], n: int, validate: bool = Tr
         after = rss_mb()
 
         async def play(episode: str, scenario: dict) -> int:
-            client = env.client(episode)
+            client = env.direct(episode) if direct else env.client(episode)
             for action in scenario["gold_actions"]:
                 await client.call_tool(action["tool"], action["arguments"])
             return len(scenario["gold_actions"])
@@ -174,6 +174,29 @@ async def over_http(domain: str, scenarios: list[dict], n: int) -> dict:
         proc.wait(timeout=10)
 
 
+async def single(package, scenarios: list[dict], n: int, direct: bool = False) -> float:
+    """Calls/s of one episode alone: each scenario's gold calls, one episode at a time."""
+    calls, elapsed = 0, 0.0
+    async with package.LocalEnvironment() as env:
+        for scenario in scenarios[:n]:
+            episode = await env.create(scenario)
+            client = env.direct(episode) if direct else env.client(episode)
+            start = time.perf_counter()
+            for action in scenario["gold_actions"]:
+                await client.call_tool(action["tool"], action["arguments"])
+            elapsed += time.perf_counter() - start
+            calls += len(scenario["gold_actions"])
+            await env.close(episode)
+    return calls / elapsed
+
+
+def row(figure: str, value: float, unit: str, floor: str, ratio: float | None, note: str = "") -> None:
+    """One line of the report: the figure, its floor or target, and the ratio against it."""
+    shown = f"{value:,.3f}" if value < 10 else f"{value:,.0f}"
+    ratio_text = "" if ratio is None else f"{ratio:6.2f}x"
+    print(f"{figure:<44} {shown:>10} {unit:<9} {floor:<34} {ratio_text:>8}  {note}")
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("domain", nargs="?", default="airline")
@@ -181,32 +204,48 @@ async def main() -> None:
     parser.add_argument("--http-episodes", type=int, default=100)
     parser.add_argument("--creations", type=int, default=1000)
     parser.add_argument("--spawns", type=int, default=5)
+    parser.add_argument("--single", type=int, default=200, help="scenarios played one at a time for the baseline")
     args = parser.parse_args()
     package = importlib.import_module(f"generated_servers.{args.domain}")
     lines = (ROOT / "tasks" / args.domain / "scenarios.jsonl").read_text().splitlines()
     scenarios = [json.loads(line) for line in lines]
+    n = args.episodes
 
     made = await creation(package, scenarios, args.creations)
     spawned = await spawn_baseline(args.domain, scenarios[0], args.spawns)
-    p50, p99, base = statistics.median(made), pct(made, 0.99), statistics.median(spawned)
-    print(f"episode creation ({args.creations}x): p50 {p50 * 1e3:.3f} ms, p99 {p99 * 1e3:.3f} ms")
-    print(f"stdio process per episode ({args.spawns}x spawn + connect): p50 {base * 1e3:.0f} ms")
-    print(f"  -> in-process creation is {base / p50:,.0f}x faster (aim >= 500x, p50 <= 2 ms)")
-
-    result = await concurrent(package, scenarios, args.episodes)
-    print(f"{args.episodes} concurrent episodes in one process: {result['mb_per_episode']:.2f} MB RSS per episode")
-    print(f"  in-process: {result['calls']} gold calls in {result['seconds']:.2f} s = "
-          f"{result['calls'] / result['seconds']:,.0f} calls/s; reward mean {result['reward_mean']:.3f}; "
-          f"cross-episode leaks {result['leaks']} (final state vs sequential replay)")
-    fast = await concurrent(package, scenarios, args.episodes, validate=False)
-    print(f"  in-process, validate=False: {fast['calls'] / fast['seconds']:,.0f} calls/s; "
-          f"reward mean {fast['reward_mean']:.3f}; leaks {fast['leaks']}")
+    p50, p99, spawn = statistics.median(made), pct(made, 0.99), statistics.median(spawned)
+    alone_mcp = await single(package, scenarios, args.single)
+    alone_direct = await single(package, scenarios, args.single, direct=True)
+    mcp = await concurrent(package, scenarios, n)
+    fast = await concurrent(package, scenarios, n, validate=False)
+    direct = await concurrent(package, scenarios, n, direct=True)
     http = await over_http(args.domain, scenarios, args.http_episodes)
-    print(f"  over HTTP ({args.http_episodes} episodes, JSON responses, one connected MCP client each): "
-          f"{http['calls'] / http['seconds']:,.0f} calls/s; reward mean {http['reward_mean']:.3f}; "
-          f"connect + tools/list {http['connect'] * 1e3:.0f} ms per client")
-    print(f"  ratio in-process / HTTP calls/s: "
-          f"{(result['calls'] / result['seconds']) / (http['calls'] / http['seconds']):.1f}x")
+    image = len(package.runtime.seed_image()) / 2**20
+
+    def rate(result: dict) -> float:
+        return result["calls"] / result["seconds"]
+
+    print(f"{'figure':<44} {'measured':>10} {'unit':<9} {'floor / target (same run)':<34} {'ratio':>8}")
+    row("episode creation p50", p50 * 1e3, "ms", "target <= 0.25 ms", 0.25 / p50 / 1e3, "(>= 1x meets it)")
+    row("episode creation p99", p99 * 1e3, "ms", "", None)
+    row("stdio process per episode p50", spawn * 1e3, "ms", f"creation p50 {p50 * 1e3:.3f} ms", spawn / p50,
+        "(aim >= 500x)")
+    row("one episode alone, MCP client", alone_mcp, "calls/s", "baseline", None)
+    row(f"{n} episodes, MCP client", rate(mcp), "calls/s", "target >= 1,500", rate(mcp) / 1500)
+    row("", rate(mcp), "calls/s", f"one episode alone {alone_mcp:,.0f}", rate(mcp) / alone_mcp, "(aim >= 0.80x)")
+    row(f"{n} episodes, MCP client, validate=False", rate(fast), "calls/s", f"MCP client {rate(mcp):,.0f}",
+        rate(fast) / rate(mcp))
+    row("one episode alone, direct", alone_direct, "calls/s", f"MCP alone {alone_mcp:,.0f}", alone_direct / alone_mcp)
+    row(f"{n} episodes, direct", rate(direct), "calls/s", "target >= 10,000", rate(direct) / 10_000)
+    row("", rate(direct), "calls/s", f"MCP client {rate(mcp):,.0f}", rate(direct) / rate(mcp))
+    row(f"{args.http_episodes} episodes over HTTP", rate(http), "calls/s", f"MCP in process {rate(mcp):,.0f}",
+        rate(http) / rate(mcp), f"(connect + tools/list {http['connect'] * 1e3:.0f} ms per client)")
+    row("memory per episode (RSS)", mcp["mb_per_episode"], "MB", f"the seed image {image:.2f} MB",
+        mcp["mb_per_episode"] / image)
+    for name, result in (("MCP", mcp), ("validate=False", fast), ("direct", direct), ("HTTP", http)):
+        leaks = result.get("leaks", "n/a")
+        print(f"  {name}: reward mean {result['reward_mean']:.3f}, cross-episode leaks {leaks} "
+              "(final state vs a sequential replay)")
 
 
 if __name__ == "__main__":
