@@ -1,8 +1,8 @@
 """Database runtime of the CareBridge telemedicine server.
 
-Each server session owns one SQLite database (an in-memory copy of the seed, or a file),
-a fixed clock stored in the database, per-table id sequences, and runs every tool call as
-one transaction: a rejected call changes nothing.
+Each server session owns one SQLite database (an in-memory copy of the seed, used on the
+event loop, or a file, through aiosqlite), a fixed clock stored in the database, per-table
+id sequences, and runs every tool call as one transaction: a rejected call changes nothing.
 """
 
 from __future__ import annotations
@@ -222,25 +222,52 @@ def create_file(path: Path, image: bytes) -> None:
     source.close()
 
 
-def open_connection(path: Path | None, image: bytes | None = None) -> aiosqlite.Connection:
-    """An aiosqlite connection to `path`, or to a fresh in-memory copy of the seed."""
+class InlineConnection:
+    """An in-memory database used on the event loop, with the part of aiosqlite's API the Store uses.
+
+    Its statements take microseconds, so it needs no thread: aiosqlite gives every connection
+    one, and a thread per episode stops scaling long before a thousand episodes.
+    """
+
+    def __init__(self, image: bytes):
+        self.conn = memory_copy(image)
+        self.conn.row_factory = dict_row
+        self.conn.execute("PRAGMA foreign_keys = ON")
+
+    async def execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, params)
+
+    async def execute_fetchall(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        return self.conn.execute(sql, params).fetchall()
+
+    async def backup(self, target: sqlite3.Connection) -> None:
+        self.conn.backup(target)
+
+    async def close(self) -> None:
+        self.conn.close()
+
+
+async def open_connection(
+    path: Path | None, image: bytes | None = None
+) -> InlineConnection | aiosqlite.Connection:
+    """A fresh in-memory copy of `image` (default: the seed) used on the event loop, or an
+    aiosqlite connection (a thread of its own) to the file `path`."""
+    if path is None:
+        return InlineConnection(image or seed_image())
 
     def connect() -> sqlite3.Connection:
-        if path is None:
-            conn = memory_copy(image or seed_image())
-        else:
-            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         conn.row_factory = dict_row
         conn.execute("PRAGMA foreign_keys = ON")
         return conn
 
-    return aiosqlite.Connection(connect, iter_chunk_size=64)
+    return await aiosqlite.Connection(connect, iter_chunk_size=64)
 
 
 class Tx:
     """The database as one tool call sees it: queries inside that call's transaction."""
 
-    def __init__(self, conn: aiosqlite.Connection, now: str):
+    def __init__(self, conn: InlineConnection | aiosqlite.Connection, now: str):
         self.conn = conn
         self.now = now
         self.today = now[:10]
@@ -278,7 +305,7 @@ class Tx:
 class Store:
     """One session's database: calls are serialized, each is a transaction."""
 
-    def __init__(self, conn: aiosqlite.Connection, now: str):
+    def __init__(self, conn: InlineConnection | aiosqlite.Connection, now: str):
         self.conn = conn
         self.now = now
         self.lock = asyncio.Lock()
