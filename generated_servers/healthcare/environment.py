@@ -107,6 +107,10 @@ class LocalEnvironment:
 
     async def __aenter__(self) -> Self:
         await self._client.__aenter__()
+        # The client checks structured output against each tool's output schema, which it learns
+        # from tools/list: list once here, or every call made before a first list returns (a thousand
+        # episodes starting at once) sends its own tools/list.
+        await self._client.list_tools()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
