@@ -10,7 +10,7 @@ episode and the actor, and the other actors carry on. Tool calls take the direct
     ray.init()  # or ray.init(address="auto") inside a trainer on a cluster
     pool = EpisodePool("airline", actors=8, per_actor=500)
     episode = await pool.create(scenario)
-    result = await pool.call(episode, "get_flight", {"flight_number": "HAT001"})
+    result = await pool.call(episode, "get_flight", {"flight_number": "HA001"})
     verdict = await pool.verify(episode, transcript)  # {"reward": 1.0, "checks": [...]}
     await pool.close(episode)
 """
