@@ -81,25 +81,29 @@ class EpisodePool:
         return min(live, key=lambda i: (self.load[i], i)) if live else None
 
     async def create(self, scenario: dict[str, Any] | None = None, timeout: float | None = None) -> str:
-        """A new episode on the least-loaded live actor; waits up to `timeout` s for room when all are full."""
-        async with self.room:
+        """A new episode on the least-loaded live actor; waits up to `timeout` s for room when all are full.
+        An actor that dies while creating it is marked dead and the next live actor is tried."""
+        while True:
+            async with self.room:
+                try:
+                    await asyncio.wait_for(self.room.wait_for(lambda: self._pick() is not None or self._all_dead()),
+                                           timeout)
+                except TimeoutError:
+                    raise PoolFull(f"all {len(self.actors)} actors hold {self.per_actor} episodes; close some, "
+                                   "or make the pool with more actors or a larger per_actor") from None
+                if self._all_dead():
+                    raise EpisodeLost(f"every actor of the pool died ({'; '.join(self.dead.values())})")
+                index = self._pick()
+                self.load[index] += 1
             try:
-                await asyncio.wait_for(self.room.wait_for(lambda: self._pick() is not None or self._all_dead()),
-                                       timeout)
-            except TimeoutError:
-                raise PoolFull(f"all {len(self.actors)} actors hold {self.per_actor} episodes; close some, "
-                               "or make the pool with more actors or a larger per_actor") from None
-            if self._all_dead():
-                raise EpisodeLost(f"every actor of the pool died ({'; '.join(self.dead.values())})")
-            index = self._pick()
-            self.load[index] += 1
-        try:
-            episode_id = await self._on(index, None, self.actors[index].create.remote(scenario))
-        except BaseException:
-            await self._release(index)
-            raise
-        self.home[episode_id] = index
-        return episode_id
+                episode_id = await self._on(index, None, self.actors[index].create.remote(scenario))
+            except EpisodeLost:
+                continue  # that actor is now marked dead; place the episode elsewhere
+            except BaseException:
+                await self._release(index)
+                raise
+            self.home[episode_id] = index
+            return episode_id
 
     async def call(self, episode_id: str, name: str, arguments: dict[str, Any] | None = None) -> CallToolResult:
         """Call tool `name` in the episode: the CallToolResult an MCP client would receive."""
@@ -139,7 +143,8 @@ class EpisodePool:
 
     async def _release(self, index: int) -> None:
         async with self.room:
-            self.load[index] -= 1
+            if index not in self.dead:  # a dead actor's count was already cleared
+                self.load[index] -= 1
             self.room.notify_all()
 
     async def _on(self, index: int, episode_id: str | None, pending: Any) -> Any:

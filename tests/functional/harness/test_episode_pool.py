@@ -1,4 +1,4 @@
-"""The Ray episode pool on a local single-node cluster: routing, rewards, back-pressure, a dead actor."""
+"""The Ray episode pool on a local single-node cluster: routing, rewards, back-pressure, dead actors."""
 
 from __future__ import annotations
 
@@ -66,6 +66,10 @@ async def test_gold_on_pooled_episodes_rewards_each_and_a_dead_actor_loses_only_
             await pool.create(picked[0], timeout=0.2)
         await pool.close(survivors[0])
         fresh = await pool.create(picked[0], timeout=5)
-        assert pool.home[fresh] != victim
+        assert pool.home[fresh] != victim and victim in pool.dead and pool.load[victim] == 0
+        await pool.close(fresh)
+        os.kill(ray_local.get(pool.actors[1 - victim].pid.remote()), signal.SIGKILL)  # the last live actor
+        with pytest.raises(EpisodeLost, match="every actor of the pool died"):  # found dead while creating
+            await pool.create(picked[0], timeout=5)
     finally:
         pool.shutdown()
