@@ -3,7 +3,7 @@
 Starts a local single-node Ray (or joins RAY_ADDRESS), makes a pool of 1 and then 2 actors,
 creates N episodes from committed scenarios, plays every gold action concurrently through
 `EpisodePool.call`, verifies each (reward mean) and prints calls/s with the 2-actor / 1-actor
-ratio. The same calls in one process on the direct path are the floor the pool adds Ray to.
+ratio; then the same actions in lock-step, each step one `call_many` (one round trip per actor). The same calls in one process on the direct path are the floor the pool adds Ray to.
 
     python bench/episode_pool.py [DOMAIN] [--episodes 200]
 """
@@ -44,6 +44,22 @@ async def play_all(create, call, verify, picked: list[dict]) -> tuple[float, flo
     return rate, statistics.mean(rewards)
 
 
+async def play_in_steps(pool: EpisodePool, picked: list[dict]) -> float:
+    """Calls/s when every episode's i-th gold action goes out in one `call_many` (a trainer's step)."""
+    episodes = [await pool.create(s) for s in picked]
+    calls, elapsed = 0, 0.0
+    for step in range(max(len(s["gold_actions"]) for s in picked)):
+        batch = [(e, s["gold_actions"][step]["tool"], s["gold_actions"][step]["arguments"])
+                 for e, s in zip(episodes, picked, strict=True) if step < len(s["gold_actions"])]
+        start = time.perf_counter()
+        await pool.call_many(batch)
+        elapsed += time.perf_counter() - start
+        calls += len(batch)
+    for episode in episodes:
+        await pool.close(episode)
+    return calls / elapsed
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("domain", nargs="?", default="airline")
@@ -60,12 +76,13 @@ async def main() -> None:
         floor, floor_reward = await play_all(env.create, direct_call, env.verify, picked)
 
     ray.init(include_dashboard=False, log_to_driver=False, runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}})
-    rates = {}
+    rates, stepped = {}, {}
     try:
         for actors in (1, 2):
-            pool = EpisodePool(args.domain, actors=actors, per_actor=args.episodes, cpus_per_actor=0.5)
+            pool = EpisodePool(args.domain, actors=actors, per_actor=2 * args.episodes, cpus_per_actor=0.5)
             try:
                 rates[actors] = await play_all(pool.create, pool.call, pool.verify, picked)
+                stepped[actors] = await play_in_steps(pool, picked)
             finally:
                 pool.shutdown()
     finally:
@@ -76,6 +93,9 @@ async def main() -> None:
         print(f"  Ray pool, {actors} actor(s): {rate:,.0f} calls/s ({rate / floor:.2f}x the floor); "
               f"reward mean {reward:.3f}")
     print(f"  2 actors / 1 actor: {rates[2][0] / rates[1][0]:.2f}x")
+    for actors, rate in stepped.items():
+        print(f"  Ray pool, {actors} actor(s), one call_many per step: {rate:,.0f} calls/s ({rate / floor:.2f}x the floor)")
+    print(f"  call_many, 2 actors / 1 actor: {stepped[2] / stepped[1]:.2f}x")
 
 
 if __name__ == "__main__":

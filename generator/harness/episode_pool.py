@@ -11,6 +11,7 @@ episode and the actor, and the other actors carry on. Tool calls take the direct
     pool = EpisodePool("airline", actors=8, per_actor=500)
     episode = await pool.create(scenario)
     result = await pool.call(episode, "get_flight", {"flight_number": "HA001"})
+    results = await pool.call_many([(episode, "get_flight", {...}), ...])  # one round trip per actor
     verdict = await pool.verify(episode, transcript)  # {"reward": 1.0, "checks": [...]}
     await pool.close(episode)
 """
@@ -48,6 +49,9 @@ class EpisodeActor:
 
     async def call(self, episode_id: str, name: str, arguments: dict[str, Any] | None) -> CallToolResult:
         return await self.env.direct(episode_id).call_tool(name, arguments)
+
+    async def call_many(self, calls: list[tuple[str, str, dict[str, Any] | None]]) -> list[CallToolResult]:
+        return [await self.env.direct(episode_id).call_tool(name, arguments) for episode_id, name, arguments in calls]
 
     async def verify(self, episode_id: str, transcript: str | None) -> dict[str, Any]:
         return await self.env.verify(episode_id, transcript)
@@ -109,6 +113,28 @@ class EpisodePool:
         """Call tool `name` in the episode: the CallToolResult an MCP client would receive."""
         index = self._where(episode_id)
         return await self._on(index, episode_id, self.actors[index].call.remote(episode_id, name, arguments))
+
+    async def call_many(self, calls: list[tuple[str, str, dict[str, Any] | None]]) -> list[CallToolResult]:
+        """Many calls at once, e.g. one step of every rollout: one round trip per actor, results in
+        the order given, calls on one episode made in that order. EpisodeLost if any episode is lost
+        (the calls routed to live actors are still made)."""
+        for episode_id, _, _ in calls:
+            self._where(episode_id)
+        batches: dict[int, list[int]] = {}
+        for position, (episode_id, _, _) in enumerate(calls):
+            batches.setdefault(self.home[episode_id], []).append(position)
+        answers = await asyncio.gather(
+            *(self._on(index, calls[positions[0]][0], self.actors[index].call_many.remote([calls[i] for i in positions]))
+              for index, positions in batches.items()),
+            return_exceptions=True,
+        )
+        results: list[Any] = [None] * len(calls)
+        for positions, answer in zip(batches.values(), answers, strict=True):
+            if isinstance(answer, BaseException):
+                raise answer
+            for position, result in zip(positions, answer, strict=True):
+                results[position] = result
+        return results
 
     async def verify(self, episode_id: str, transcript: str | None = None) -> dict[str, Any]:
         index = self._where(episode_id)

@@ -46,6 +46,9 @@ async def test_gold_on_pooled_episodes_rewards_each_and_a_dead_actor_loses_only_
                 assert not (await pool.call(episode, action["tool"], action["arguments"])).is_error
         for episode, scenario in zip(episodes, picked, strict=True):
             assert (await pool.verify(episode, answers(scenario)))["reward"] == 1.0, scenario["id"]
+        batch = [(e, "get_airport", {"airport_code": code}) for e in episodes for code in ("ZZZ", "ZZY")]
+        results = await pool.call_many(batch)  # one round trip per actor, results in the order given
+        assert [r.content[0].text.split("airport_code ")[1][:3] for r in results] == ["ZZZ", "ZZY"] * 4
         # back-pressure: a close makes room for a waiting create
         await pool.close(episodes[0])
         replacement = await pool.create(picked[0], timeout=5)
