@@ -34,6 +34,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from mcp import Client  # noqa: E402
+from mcp.server import MCPServer  # noqa: E402
+from pydantic import BaseModel  # noqa: E402
+
 from generator.harness.agents import answers  # noqa: E402 - what the oracle tells the user
 
 
@@ -57,6 +61,29 @@ def pct(values: list[float], q: float) -> float:
     return sorted(values)[min(len(values) - 1, int(q * len(values)))]
 
 
+class Echo(BaseModel):
+    value: str
+
+
+async def noop_floor(n: int) -> tuple[float, float]:
+    """The SDK's own floor: calls/s of a tool that does nothing, `n` concurrent callers, through the
+    in-memory MCP client and through MCPServer.call_tool (what the direct path runs)."""
+    server = MCPServer("floor", log_level="WARNING")
+
+    @server.tool()
+    async def echo(value: str) -> Echo:
+        return Echo(value=value)
+
+    async with Client(server) as client:
+        await client.list_tools()
+        start = time.perf_counter()
+        await asyncio.gather(*(client.call_tool("echo", {"value": str(i)}) for i in range(n)))
+        over_mcp = n / (time.perf_counter() - start)
+    start = time.perf_counter()
+    await asyncio.gather(*(server.call_tool("echo", {"value": str(i)}) for i in range(n)))
+    return over_mcp, n / (time.perf_counter() - start)
+
+
 async def creation(package, scenarios: list[dict], n: int) -> list[float]:
     env = package.LocalEnvironment()
     async with env:
@@ -72,7 +99,7 @@ async def creation(package, scenarios: list[dict], n: int) -> list[float]:
 
 
 async def spawn_baseline(domain: str, scenario: dict, n: int) -> list[float]:
-    from mcp import Client, StdioServerParameters
+    from mcp import StdioServerParameters
 
     times = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -136,7 +163,6 @@ async def play_one(env, episode: str, scenario: dict) -> None:
 
 async def over_http(domain: str, scenarios: list[dict], n: int) -> dict:
     import httpx2
-    from mcp import Client
     from mcp.client.streamable_http import streamable_http_client
 
     with socket.socket() as s:
@@ -229,6 +255,7 @@ async def main() -> None:
     fast = await concurrent(package, scenarios, n, validate=False)
     direct = await concurrent(package, scenarios, n, direct=True)
     http = await over_http(args.domain, scenarios, args.http_episodes)
+    noop_mcp, noop_direct = await noop_floor(3 * n)
     image = len(package.runtime.seed_image()) / 2**20
 
     def rate(result: dict) -> float:
@@ -242,11 +269,15 @@ async def main() -> None:
     row("one episode alone, MCP client", alone_mcp, "calls/s", "baseline", None)
     row(f"{n} episodes, MCP client", rate(mcp), "calls/s", "target >= 1,500", rate(mcp) / 1500)
     row("", rate(mcp), "calls/s", f"one episode alone {alone_mcp:,.0f}", rate(mcp) / alone_mcp, "(aim >= 0.80x)")
+    row("", rate(mcp), "calls/s", f"no-op tool, MCP client {noop_mcp:,.0f}", rate(mcp) / noop_mcp,
+        "(the SDK's floor)")
     row(f"{n} episodes, MCP client, validate=False", rate(fast), "calls/s", f"MCP client {rate(mcp):,.0f}",
         rate(fast) / rate(mcp))
     row("one episode alone, direct", alone_direct, "calls/s", f"MCP alone {alone_mcp:,.0f}", alone_direct / alone_mcp)
     row(f"{n} episodes, direct", rate(direct), "calls/s", "target >= 10,000", rate(direct) / 10_000)
     row("", rate(direct), "calls/s", f"MCP client {rate(mcp):,.0f}", rate(direct) / rate(mcp))
+    row("", rate(direct), "calls/s", f"no-op tool, call_tool {noop_direct:,.0f}", rate(direct) / noop_direct,
+        "(the SDK's floor)")
     row(f"{n} episodes, direct, second round", direct["again_rate"], "calls/s", "target >= 10,000",
         direct["again_rate"] / 10_000, "(statements already prepared)")
     row(f"{n} episodes, MCP client, second round", mcp["again_rate"], "calls/s", "target >= 1,500",
