@@ -3,9 +3,14 @@
 1. Episode creation p50/p99 (in process, from a prepared scenario template) against starting
    a stdio server process per episode and connecting to it, in the same run (aim: p50 <= 2 ms
    and >= 500x faster).
-2. N concurrent episodes in one process: memory per episode, aggregate tool calls/s in
-   process and over streamable HTTP (JSON responses), and leakage: every episode's final
-   database must equal a sequential replay of its own calls.
+2. N concurrent episodes in one process: memory per episode, aggregate tool calls/s through
+   the in-memory MCP client, the direct path (`LocalEnvironment.direct`) and streamable HTTP
+   (JSON responses), against one episode alone; and leakage: every episode's final database
+   must equal a sequential replay of its own calls. A second round of the same calls on the
+   same episodes shows the rate once each connection has prepared its statements.
+
+Each figure is printed next to its floor or target and the ratio. The machine may be shared:
+compare ratios from one run, not figures across runs.
 
     python bench/episodes.py [DOMAIN] [--episodes 1000] [--http-episodes 100]
 """
@@ -28,6 +33,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from mcp import Client  # noqa: E402
+from mcp.server import MCPServer  # noqa: E402
+from pydantic import BaseModel  # noqa: E402
 
 from generator.harness.agents import answers  # noqa: E402 - what the oracle tells the user
 
@@ -52,6 +61,29 @@ def pct(values: list[float], q: float) -> float:
     return sorted(values)[min(len(values) - 1, int(q * len(values)))]
 
 
+class Echo(BaseModel):
+    value: str
+
+
+async def noop_floor(n: int) -> tuple[float, float]:
+    """The SDK's own floor: calls/s of a tool that does nothing, `n` concurrent callers, through the
+    in-memory MCP client and through MCPServer.call_tool (what the direct path runs)."""
+    server = MCPServer("floor", log_level="WARNING")
+
+    @server.tool()
+    async def echo(value: str) -> Echo:
+        return Echo(value=value)
+
+    async with Client(server) as client:
+        await client.list_tools()
+        start = time.perf_counter()
+        await asyncio.gather(*(client.call_tool("echo", {"value": str(i)}) for i in range(n)))
+        over_mcp = n / (time.perf_counter() - start)
+    start = time.perf_counter()
+    await asyncio.gather(*(server.call_tool("echo", {"value": str(i)}) for i in range(n)))
+    return over_mcp, n / (time.perf_counter() - start)
+
+
 async def creation(package, scenarios: list[dict], n: int) -> list[float]:
     env = package.LocalEnvironment()
     async with env:
@@ -67,7 +99,7 @@ async def creation(package, scenarios: list[dict], n: int) -> list[float]:
 
 
 async def spawn_baseline(domain: str, scenario: dict, n: int) -> list[float]:
-    from mcp import Client, StdioServerParameters
+    from mcp import StdioServerParameters
 
     times = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -83,7 +115,7 @@ async def spawn_baseline(domain: str, scenario: dict, n: int) -> list[float]:
     return times
 
 
-async def concurrent(package, scenarios: list[dict], n: int, validate: bool = True) -> dict:
+async def concurrent(package, scenarios: list[dict], n: int, validate: bool = True, direct: bool = False) -> dict:
     picked = [scenarios[i % len(scenarios)] for i in range(n)]
     before = rss_mb()
     async with package.LocalEnvironment(validate=validate) as env:
@@ -91,7 +123,7 @@ async def concurrent(package, scenarios: list[dict], n: int, validate: bool = Tr
         after = rss_mb()
 
         async def play(episode: str, scenario: dict) -> int:
-            client = env.client(episode)
+            client = env.direct(episode) if direct else env.client(episode)
             for action in scenario["gold_actions"]:
                 await client.call_tool(action["tool"], action["arguments"])
             return len(scenario["gold_actions"])
@@ -105,6 +137,10 @@ async def concurrent(package, scenarios: list[dict], n: int, validate: bool = Tr
             conn = await env.episodes.get(e).store.snapshot()
             finals.append(digest(conn))
             conn.close()
+        # the same calls again on the same episodes: each connection has prepared its statements
+        start = time.perf_counter()
+        again = sum(await asyncio.gather(*(play(e, s) for e, s in zip(episodes, picked, strict=True))))
+        again_rate = again / (time.perf_counter() - start)
     # sequential replay of each episode's own calls, one at a time
     leaks = 0
     async with package.LocalEnvironment() as env:
@@ -115,7 +151,7 @@ async def concurrent(package, scenarios: list[dict], n: int, validate: bool = Tr
             leaks += digest(conn) != final
             conn.close()
             await env.close(e)
-    return {"calls": calls, "seconds": elapsed, "mb_per_episode": (after - before) / n,
+    return {"calls": calls, "seconds": elapsed, "again_rate": again_rate, "mb_per_episode": (after - before) / n,
             "reward_mean": statistics.mean(rewards), "leaks": leaks}
 
 
@@ -127,7 +163,6 @@ async def play_one(env, episode: str, scenario: dict) -> None:
 
 async def over_http(domain: str, scenarios: list[dict], n: int) -> dict:
     import httpx2
-    from mcp import Client
     from mcp.client.streamable_http import streamable_http_client
 
     with socket.socket() as s:
@@ -174,6 +209,29 @@ async def over_http(domain: str, scenarios: list[dict], n: int) -> dict:
         proc.wait(timeout=10)
 
 
+async def single(package, scenarios: list[dict], n: int, direct: bool = False) -> float:
+    """Calls/s of one episode alone: each scenario's gold calls, one episode at a time."""
+    calls, elapsed = 0, 0.0
+    async with package.LocalEnvironment() as env:
+        for scenario in scenarios[:n]:
+            episode = await env.create(scenario)
+            client = env.direct(episode) if direct else env.client(episode)
+            start = time.perf_counter()
+            for action in scenario["gold_actions"]:
+                await client.call_tool(action["tool"], action["arguments"])
+            elapsed += time.perf_counter() - start
+            calls += len(scenario["gold_actions"])
+            await env.close(episode)
+    return calls / elapsed
+
+
+def row(figure: str, value: float, unit: str, floor: str, ratio: float | None, note: str = "") -> None:
+    """One line of the report: the figure, its floor or target, and the ratio against it."""
+    shown = f"{value:,.3f}" if value < 10 else f"{value:,.0f}"
+    ratio_text = "" if ratio is None else f"{ratio:6.2f}x"
+    print(f"{figure:<44} {shown:>10} {unit:<9} {floor:<34} {ratio_text:>8}  {note}")
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("domain", nargs="?", default="airline")
@@ -181,32 +239,57 @@ async def main() -> None:
     parser.add_argument("--http-episodes", type=int, default=100)
     parser.add_argument("--creations", type=int, default=1000)
     parser.add_argument("--spawns", type=int, default=5)
+    parser.add_argument("--single", type=int, default=200, help="scenarios played one at a time for the baseline")
     args = parser.parse_args()
     package = importlib.import_module(f"generated_servers.{args.domain}")
     lines = (ROOT / "tasks" / args.domain / "scenarios.jsonl").read_text().splitlines()
     scenarios = [json.loads(line) for line in lines]
+    n = args.episodes
 
     made = await creation(package, scenarios, args.creations)
     spawned = await spawn_baseline(args.domain, scenarios[0], args.spawns)
-    p50, p99, base = statistics.median(made), pct(made, 0.99), statistics.median(spawned)
-    print(f"episode creation ({args.creations}x): p50 {p50 * 1e3:.3f} ms, p99 {p99 * 1e3:.3f} ms")
-    print(f"stdio process per episode ({args.spawns}x spawn + connect): p50 {base * 1e3:.0f} ms")
-    print(f"  -> in-process creation is {base / p50:,.0f}x faster (aim >= 500x, p50 <= 2 ms)")
-
-    result = await concurrent(package, scenarios, args.episodes)
-    print(f"{args.episodes} concurrent episodes in one process: {result['mb_per_episode']:.2f} MB RSS per episode")
-    print(f"  in-process: {result['calls']} gold calls in {result['seconds']:.2f} s = "
-          f"{result['calls'] / result['seconds']:,.0f} calls/s; reward mean {result['reward_mean']:.3f}; "
-          f"cross-episode leaks {result['leaks']} (final state vs sequential replay)")
-    fast = await concurrent(package, scenarios, args.episodes, validate=False)
-    print(f"  in-process, validate=False: {fast['calls'] / fast['seconds']:,.0f} calls/s; "
-          f"reward mean {fast['reward_mean']:.3f}; leaks {fast['leaks']}")
+    p50, p99, spawn = statistics.median(made), pct(made, 0.99), statistics.median(spawned)
+    alone_mcp = await single(package, scenarios, args.single)
+    alone_direct = await single(package, scenarios, args.single, direct=True)
+    mcp = await concurrent(package, scenarios, n)
+    fast = await concurrent(package, scenarios, n, validate=False)
+    direct = await concurrent(package, scenarios, n, direct=True)
     http = await over_http(args.domain, scenarios, args.http_episodes)
-    print(f"  over HTTP ({args.http_episodes} episodes, JSON responses, one connected MCP client each): "
-          f"{http['calls'] / http['seconds']:,.0f} calls/s; reward mean {http['reward_mean']:.3f}; "
-          f"connect + tools/list {http['connect'] * 1e3:.0f} ms per client")
-    print(f"  ratio in-process / HTTP calls/s: "
-          f"{(result['calls'] / result['seconds']) / (http['calls'] / http['seconds']):.1f}x")
+    noop_mcp, noop_direct = await noop_floor(3 * n)
+    image = len(package.runtime.seed_image()) / 2**20
+
+    def rate(result: dict) -> float:
+        return result["calls"] / result["seconds"]
+
+    print(f"{'figure':<44} {'measured':>10} {'unit':<9} {'floor / target (same run)':<34} {'ratio':>8}")
+    row("episode creation p50", p50 * 1e3, "ms", "target <= 0.25 ms", 0.25 / p50 / 1e3, "(>= 1x meets it)")
+    row("episode creation p99", p99 * 1e3, "ms", "", None)
+    row("stdio process per episode p50", spawn * 1e3, "ms", f"creation p50 {p50 * 1e3:.3f} ms", spawn / p50,
+        "(aim >= 500x)")
+    row("one episode alone, MCP client", alone_mcp, "calls/s", "baseline", None)
+    row(f"{n} episodes, MCP client", rate(mcp), "calls/s", "target >= 1,500", rate(mcp) / 1500)
+    row("", rate(mcp), "calls/s", f"one episode alone {alone_mcp:,.0f}", rate(mcp) / alone_mcp, "(aim >= 0.80x)")
+    row("", rate(mcp), "calls/s", f"no-op tool, MCP client {noop_mcp:,.0f}", rate(mcp) / noop_mcp,
+        "(the SDK's floor)")
+    row(f"{n} episodes, MCP client, validate=False", rate(fast), "calls/s", f"MCP client {rate(mcp):,.0f}",
+        rate(fast) / rate(mcp))
+    row("one episode alone, direct", alone_direct, "calls/s", f"MCP alone {alone_mcp:,.0f}", alone_direct / alone_mcp)
+    row(f"{n} episodes, direct", rate(direct), "calls/s", "target >= 10,000", rate(direct) / 10_000)
+    row("", rate(direct), "calls/s", f"MCP client {rate(mcp):,.0f}", rate(direct) / rate(mcp))
+    row("", rate(direct), "calls/s", f"no-op tool, call_tool {noop_direct:,.0f}", rate(direct) / noop_direct,
+        "(the SDK's floor)")
+    row(f"{n} episodes, direct, second round", direct["again_rate"], "calls/s", "target >= 10,000",
+        direct["again_rate"] / 10_000, "(statements already prepared)")
+    row(f"{n} episodes, MCP client, second round", mcp["again_rate"], "calls/s", "target >= 1,500",
+        mcp["again_rate"] / 1500)
+    row(f"{args.http_episodes} episodes over HTTP", rate(http), "calls/s", f"MCP in process {rate(mcp):,.0f}",
+        rate(http) / rate(mcp), f"(connect + tools/list {http['connect'] * 1e3:.0f} ms per client)")
+    row("memory per episode (RSS)", mcp["mb_per_episode"], "MB", f"the seed image {image:.2f} MB",
+        mcp["mb_per_episode"] / image)
+    for name, result in (("MCP", mcp), ("validate=False", fast), ("direct", direct), ("HTTP", http)):
+        leaks = result.get("leaks", "n/a")
+        print(f"  {name}: reward mean {result['reward_mean']:.3f}, cross-episode leaks {leaks} "
+              "(final state vs a sequential replay)")
 
 
 if __name__ == "__main__":

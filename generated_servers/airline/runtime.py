@@ -1,8 +1,8 @@
 """Database runtime of the Airline customer service server.
 
-Each server session owns one SQLite database (an in-memory copy of the seed, or a file),
-a fixed clock stored in the database, per-table id sequences, and runs every tool call as
-one transaction: a rejected call changes nothing.
+Each server session owns one SQLite database (an in-memory copy of the seed, used on the
+event loop, or a file, through aiosqlite), a fixed clock stored in the database, per-table
+id sequences, and runs every tool call as one transaction: a rejected call changes nothing.
 """
 
 from __future__ import annotations
@@ -344,28 +344,70 @@ class ToolGuard:
         return None
 
 
-def open_connection(path: Path | None, image: bytes | None = None) -> tuple[aiosqlite.Connection, ToolGuard]:
-    """An aiosqlite connection to `path`, or to a fresh in-memory copy of the seed, and its guard."""
+class InlineConnection:
+    """An in-memory database used on the event loop, with the part of aiosqlite's API the Store uses.
+
+    Its statements take microseconds, so it needs no thread: aiosqlite gives every connection
+    one, and a thread per episode stops scaling long before a thousand episodes.
+    """
+
+    def __init__(self, image: bytes, guard: ToolGuard):
+        self.conn = memory_copy(image)
+        self.conn.row_factory = dict_row
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        self.conn.set_authorizer(guard.authorize)
+        self.conn.set_progress_handler(guard.progress, STEP_TICKS)
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.conn.in_transaction
+
+    async def execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, params)
+
+    async def execute_fetchall(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        return self.conn.execute(sql, params).fetchall()
+
+    async def executescript(self, sql: str) -> None:
+        self.conn.executescript(sql)
+
+    async def commit(self) -> None:
+        self.conn.commit()
+
+    async def rollback(self) -> None:
+        self.conn.rollback()
+
+    async def backup(self, target: sqlite3.Connection) -> None:
+        self.conn.backup(target)
+
+    async def close(self) -> None:
+        self.conn.close()
+
+
+async def open_connection(
+    path: Path | None, image: bytes | None = None
+) -> tuple[InlineConnection | aiosqlite.Connection, ToolGuard]:
+    """A fresh in-memory copy of `image` (default: the seed) used on the event loop, or an
+    aiosqlite connection (a thread of its own) to the file `path`; and the guard on it."""
     guard = ToolGuard()
+    if path is None:
+        return InlineConnection(image or seed_image(), guard), guard
 
     def connect() -> sqlite3.Connection:
-        if path is None:
-            conn = memory_copy(image or seed_image())
-        else:
-            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         conn.row_factory = dict_row
         conn.execute("PRAGMA foreign_keys = ON")
         conn.set_authorizer(guard.authorize)
         conn.set_progress_handler(guard.progress, STEP_TICKS)
         return conn
 
-    return aiosqlite.Connection(connect, iter_chunk_size=64), guard
+    return await aiosqlite.Connection(connect, iter_chunk_size=64), guard
 
 
 class Tx:
     """The database as one tool call sees it: queries inside that call's transaction."""
 
-    def __init__(self, conn: aiosqlite.Connection, guard: ToolGuard, now: str):
+    def __init__(self, conn: InlineConnection | aiosqlite.Connection, guard: ToolGuard, now: str):
         self._conn = conn
         self._guard = guard
         self.now = now
@@ -414,7 +456,7 @@ class Tx:
 class Store:
     """One session's database: calls are serialized, each is a transaction."""
 
-    def __init__(self, conn: aiosqlite.Connection, guard: ToolGuard, now: str):
+    def __init__(self, conn: InlineConnection | aiosqlite.Connection, guard: ToolGuard, now: str):
         self.conn = conn
         self.guard = guard
         self.now = now
@@ -423,8 +465,7 @@ class Store:
     @classmethod
     async def open(cls, path: Path | None = None, image: bytes | None = None) -> Store:
         """A file database at `path`, or a private in-memory copy of `image` (default: the seed)."""
-        conn, guard = open_connection(path, image)
-        await conn
+        conn, guard = await open_connection(path, image)
         rows = await conn.execute_fetchall("SELECT value FROM _env WHERE key = 'now'")
         return cls(conn, guard, rows[0]["value"])
 
@@ -435,8 +476,7 @@ class Store:
         """Replace this store's database with a private in-memory copy of `image` (a reset)."""
         async with self.lock:
             await self.conn.close()
-            self.conn, self.guard = open_connection(None, image)
-            await self.conn
+            self.conn, self.guard = await open_connection(None, image)
             rows = await self.conn.execute_fetchall("SELECT value FROM _env WHERE key = 'now'")
             self.now = rows[0]["value"]
 

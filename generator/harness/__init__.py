@@ -1,1 +1,1 @@
-"""Agents, user simulators, evaluation and exports for trainers."""
+"""Agents, user simulators, evaluation, exports for trainers, and the Ray episode pool."""

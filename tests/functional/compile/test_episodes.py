@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+
 import pytest
 
 from generator.tasks.expand import expand_domain
@@ -75,3 +78,34 @@ async def test_episodes_use_the_scenario_clock_and_their_own_id_sequence(tiny):
             made.append((result.structured_content["order_id"], result.structured_content["created_at"]))
     assert made[0][0] == made[1][0] != made[2][0]  # same first id in each episode, next id in the first
     assert {m[1] for m in made} == {scenario["now"]}
+
+
+async def test_in_memory_episodes_start_no_thread_each(tiny):
+    package, scenario = tiny
+    async with package.LocalEnvironment() as env:
+        episodes = [await env.create(scenario)]  # prepares the scenario's image on a worker thread, once
+        before = threading.active_count()
+        episodes += [await env.create(scenario) for _ in range(200)]
+        for episode in episodes:
+            assert not (await env.direct(episode).call_tool("get_customer", {"customer_id": "C00001"})).is_error
+            assert not (await env.client(episode).call_tool("get_customer", {"customer_id": "C00001"})).is_error
+        assert threading.active_count() == before
+
+
+async def test_a_failing_call_on_an_in_memory_episode_leaves_no_partial_write(tiny):
+    """cancel_order updates orders, then customers; a CHECK failure in the second undoes the first."""
+    package, scenario = tiny
+    broken = {**scenario, "id": "broken", "initial_state": {"statements": [
+        {"sql": "UPDATE orders SET status = 'pending', amount = -500 WHERE order_id = 'O00001'"}]}}
+    async with package.LocalEnvironment() as env:
+        for path in ("client", "direct"):
+            episode = await env.create(broken)
+            before = await env.state(episode)
+            conn = sqlite3.connect(":memory:")
+            conn.deserialize(before)
+            (owner,) = conn.execute("SELECT customer_id FROM orders WHERE order_id = 'O00001'").fetchone()
+            conn.close()
+            caller = env.client(episode) if path == "client" else env.direct(episode)
+            result = await caller.call_tool("cancel_order", {"order_id": "O00001", "customer_id": owner})
+            assert result.is_error and "Nothing was changed" in result.content[0].text, path
+            assert await env.state(episode) == before, path

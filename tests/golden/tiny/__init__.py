@@ -3,8 +3,8 @@
 Run it with `python -m generated_servers.tiny`; build it in code with `build_server()`.
 """
 
-from .environment import EpisodeClient, LocalEnvironment
+from .environment import DirectClient, EpisodeClient, LocalEnvironment
 from .episodes import Episodes
 from .server import build_server
 
-__all__ = ["EpisodeClient", "Episodes", "LocalEnvironment", "build_server"]
+__all__ = ["DirectClient", "EpisodeClient", "Episodes", "LocalEnvironment", "build_server"]
