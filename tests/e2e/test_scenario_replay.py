@@ -9,6 +9,7 @@ each stored negative control fails a check.
 
 from __future__ import annotations
 
+import importlib
 import json
 import random
 import shutil
@@ -45,11 +46,19 @@ async def replay(scenario: dict, actions: list[dict], tmp: Path) -> list[bool]:
     async with Client(server(scenario, "--db", str(db))) as client:
         for action in actions:
             await client.call_tool(action["tool"], action["arguments"])
+    # a text check's words are judged by the server's own copy of the judge, as a third party would
+    carries = importlib.import_module(f"generated_servers.{scenario['domain']}.judge").carries
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         conn.execute("ATTACH DATABASE ? AS initial", (f"file:{initial}?mode=ro",))
-        return [[list(r) for r in conn.execute(c["sql"], c["params"])] == c["expect"]
-                for c in scenario["checks"] if c["kind"] == "sql"]
+        results = []
+        for c in scenario["checks"]:
+            if c["kind"] == "sql":
+                results.append([list(r) for r in conn.execute(c["sql"], c["params"])] == c["expect"])
+            elif c["kind"] == "text":
+                texts = [r[0] for r in conn.execute(c["sql"], c["params"])]
+                results.append(any(carries(t or "", c["accept"])[0] for t in texts))
+        return results
     finally:
         conn.close()
 
