@@ -15,6 +15,7 @@ from faker import Faker
 
 from generator.compile.ir import LoadIR, ToolIR
 from generator.compile.seed import FREE, domain_clock, draw, plain
+from generator.probe.plan import holds
 from generator.spec.models import Gen
 
 
@@ -35,7 +36,7 @@ class Values:
                 lines = self.lines(p, load, row, rng)
                 out[p.name] = lines if lines else out[p.name]
             elif p.ref and p.ref[0] != self.env.ir.actor and owner is not None:
-                mine = self.callers_rows(p.ref[0], owner)
+                mine = self.fitting(tool, p, out, row, self.callers_rows(p.ref[0], owner))
                 if mine and out[p.name] not in {r[p.ref[1]] for r in mine}:
                     out[p.name] = rng.choice(mine)[p.ref[1]]
             elif not p.ref and not p.enum and p.example is not None and out[p.name] == p.example:
@@ -80,6 +81,19 @@ class Values:
         found = [r[ref[1]] for r in self.env.rows(ref[0]) if shared and all(r[c] == line[c] for c in shared)
                  and r[ref[1]] not in taken]
         return rng.choice(found) if found else None
+
+    def fitting(self, tool: ToolIR, p: Any, args: dict[str, Any], row: dict[str, Any],
+                rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The rows that meet the tool's rules on the entity `p` loads (an active card), other than
+        the one the goal row names already (a change to the same card changes nothing)."""
+        entity = next((ld.entity for ld in tool.loads if ld.param == p.name), None)
+        rules = [c for c in tool.checks if c.entity == entity]
+        current = {row.get(c.name) for c in self.env.ir.table(tool.table).columns if c.references == p.ref} \
+            if tool.table else set()
+        planner = self.env.planner
+        return [r for r in rows if r[p.ref[1]] not in current and all(
+            holds(c, {**args, p.name: r[p.ref[1]]}, planner.entities(tool, {**args, p.name: r[p.ref[1]]}, {}))
+            for c in rules)]
 
     def callers_rows(self, table_name: str, owner: Any) -> list[dict[str, Any]]:
         table = self.env.ir.table(table_name)
