@@ -30,6 +30,7 @@ from generator.tasks.controls import Trials
 from generator.tasks.distractors import clone
 from generator.tasks.draft import Draft, Dropped, Goal
 from generator.tasks.environment import Environment, story_args
+from generator.tasks.lookups import Lookups
 from generator.tasks.mentions import Mentions
 from generator.tasks.quality import chain_quality
 from generator.tasks.refusals import breach, refusable, with_policy
@@ -68,6 +69,7 @@ class Expander:
         self.goal_tools = [t for t in writes if "user" in t.principals]  # what a user may ask for
         self.refusable = [t for t in self.goal_tools if self.ownership_param(t)]
         self.declinable = [t for t in writes if refusable(t)]
+        self.reads = Lookups(env)
         self.dependent = dependent_pairs(self.ir, self.goal_tools, lambda t: self.goal_load(t).param)
 
     # --- choosing goals ---
@@ -136,6 +138,17 @@ class Expander:
                 return Goal(tool, args, load, found[0], row_owner), statements
         raise Dropped(f"no runnable {tool.name} call")
 
+    async def substitute(self, tools: list[ToolIR], rng: random.Random, actor_id: Any, taken: set[Any],
+                         base: list[Statement]) -> tuple[Goal, list[Statement]]:
+        """A later goal of a multi-goal request from another tool, when the drawn one cannot run."""
+        others = [t for t in self.goal_tools if t not in tools]
+        for tool in rng.sample(others, min(3, len(others))):
+            try:
+                return await self.instantiate(tool, rng, actor_id, taken, base)
+            except Dropped:
+                continue
+        raise Dropped("no other request runs for the same user")
+
     async def runs(self, statements: list[Statement], action: Action) -> bool:
         """Whether the call succeeds on the seed plus `statements` (executable verification)."""
         try:
@@ -144,48 +157,6 @@ class Expander:
             return False
         results, _ = await self.env.run(image, [action])
         return not results[0].is_error
-
-    def lookups(self, goal: Goal, rng: random.Random, actor_id: Any) -> list[Action]:
-        """The reads that find what the user names without an id (always), and the goal entity's
-        key (mostly; a request to decline is declined after looking at the facts)."""
-        found = []
-        for p in goal.tool.params:
-            if not p.ref or p.ref[0] == self.ir.actor or p.name not in goal.args:
-                continue
-            described = bool(self.ir.table(p.ref[0]).described_as)
-            if p.name == goal.key.param:
-                wanted = rng.random() < 0.8 or goal.refused is not None or described
-            else:
-                wanted = described
-            action = self.lookup(goal.tool, p.name, rng, actor_id) if wanted else None
-            if action is not None and action not in found:
-                found.append(action)
-        return found
-
-    def lookup(self, goal_tool: ToolIR, param: str, rng: random.Random, actor_id: Any) -> Action | None:
-        """A read tool that takes only the actor's id and yields the value of `param`."""
-        options = []
-        for source, _, kind, data in self.env.graph.in_edges(goal_tool.name, keys=True, data=True):
-            if kind != "data_flow":
-                continue
-            tool = self.ir.tool(source)
-            if not tool.read_only or tool.kind == "custom":
-                continue
-            if not any(b["param"] == param for b in data["bindings"]):
-                continue
-            required = [p for p in tool.params if p.required]
-            if required and all(p.ref and p.ref[0] == self.ir.actor for p in required):
-                options.append((tool.table, Action(tool=tool.name, arguments={p.name: actor_id for p in required})))
-        # a read of the table the value names (the user's cards) over one that merely mentions it
-        ref = next((p.ref[0] for p in goal_tool.params if p.name == param and p.ref), None)
-        options = [a for table, a in options if table == ref] or [a for _, a in options]
-        return rng.choice(sorted(options, key=lambda a: a.tool)) if options else None
-
-    def actor_get(self, actor_id: Any) -> Action | None:
-        for t in self.ir.tools:
-            if t.kind == "get" and t.table == self.ir.actor and t.key:
-                return Action(tool=t.name, arguments={t.key: actor_id})
-        return None
 
     # --- building one candidate ---
 
@@ -216,9 +187,12 @@ class Expander:
             try:
                 goal, more = await self.instantiate(tool, rng, actor_id or caller, taken, statements)
             except Dropped:
-                if i or caller is None:
+                if i and kind == "multi_goal" and link_to is None:  # another request instead of none
+                    goal, more = await self.substitute(tools, rng, actor_id, taken, statements)
+                elif i or caller is None:
                     raise
-                goal, more = await self.instantiate(tool, rng, None, taken, statements)
+                else:
+                    goal, more = await self.instantiate(tool, rng, None, taken, statements)
             actor_id = goal.owner
             if link_to is not None and i == 1:
                 await link(self.env, goals[0], goal, link_to, statements + more)
@@ -251,11 +225,11 @@ class Expander:
             draft.guards.append((table.name, twin[table.primary_key]))
             draft.distractors.append({"role": "look-alike", "table": table.name, "id": twin[table.primary_key],
                                       "of": target.row[table.primary_key]})
-        get = self.actor_get(actor_id)
+        get = self.reads.actor_get(actor_id)
         if get is not None and rng.random() < 0.7:
             draft.actions.append(get)
         for goal in draft.goals:
-            draft.actions += [a for a in self.lookups(goal, rng, actor_id) if a not in draft.actions]
+            draft.actions += [a for a in self.reads.lookups(goal, rng, actor_id) if a not in draft.actions]
             if goal.refused is None:
                 draft.actions.append(Action(tool=goal.tool.name, arguments=goal.args))
         if kind == "information":

@@ -1,0 +1,63 @@
+"""The reads a gold chain makes: the lookups that find what the user names, and the user's own record.
+
+A lookup is a read tool that takes only the user's id and yields the value a goal needs
+(found along data-flow edges of the dependency graph); a row the user only describes is
+always looked up.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from generator.compile.ir import ToolIR
+from generator.tasks.draft import Goal
+from generator.tasks.environment import Environment
+from generator.tasks.scenario import Action
+
+
+class Lookups:
+    def __init__(self, env: Environment):
+        self.env = env
+
+    def lookups(self, goal: Goal, rng: random.Random, actor_id: Any) -> list[Action]:
+        """The reads that find what the user names without an id (always), and the goal entity's
+        key (mostly; a request to decline is declined after looking at the facts)."""
+        found = []
+        for p in goal.tool.params:
+            if not p.ref or p.ref[0] == self.env.ir.actor or p.name not in goal.args:
+                continue
+            described = bool(self.env.ir.table(p.ref[0]).described_as)
+            if p.name == goal.key.param:
+                wanted = rng.random() < 0.8 or goal.refused is not None or described
+            else:
+                wanted = described
+            action = self.lookup(goal.tool, p.name, rng, actor_id) if wanted else None
+            if action is not None and action not in found:
+                found.append(action)
+        return found
+
+    def lookup(self, goal_tool: ToolIR, param: str, rng: random.Random, actor_id: Any) -> Action | None:
+        """A read tool that takes only the actor's id and yields the value of `param`."""
+        options = []
+        for source, _, kind, data in self.env.graph.in_edges(goal_tool.name, keys=True, data=True):
+            if kind != "data_flow":
+                continue
+            tool = self.env.ir.tool(source)
+            if not tool.read_only or tool.kind == "custom":
+                continue
+            if not any(b["param"] == param for b in data["bindings"]):
+                continue
+            required = [p for p in tool.params if p.required]
+            if required and all(p.ref and p.ref[0] == self.env.ir.actor for p in required):
+                options.append((tool.table, Action(tool=tool.name, arguments={p.name: actor_id for p in required})))
+        # a read of the table the value names (the user's cards) over one that merely mentions it
+        ref = next((p.ref[0] for p in goal_tool.params if p.name == param and p.ref), None)
+        options = [a for table, a in options if table == ref] or [a for _, a in options]
+        return rng.choice(sorted(options, key=lambda a: a.tool)) if options else None
+
+    def actor_get(self, actor_id: Any) -> Action | None:
+        for t in self.env.ir.tools:
+            if t.kind == "get" and t.table == self.env.ir.actor and t.key:
+                return Action(tool=t.name, arguments={t.key: actor_id})
+        return None
