@@ -14,10 +14,22 @@ from typing import Any
 
 from generator.compile.ir import DomainIR, TableIR
 from generator.compile.names import words
+from generator.tasks.answers import MONTHS
 from generator.tasks.draft import Dropped
 
 FIELD = re.compile(r"\{(\w+)(?:\.(\w+))?\}")
-MONTHS = "January February March April May June July August September October November December".split()
+
+
+def spoken(value: Any) -> str:
+    """An argument value as a person says it: enum-like words without underscores, lists joined."""
+    if isinstance(value, list):
+        return "; ".join(spoken(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(spoken(v) for v in value.values())
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    text = str(value)
+    return words(text) if re.fullmatch(r"[a-z]+(_[a-z]+)+", text) else text
 
 
 def said(value: Any) -> str:
@@ -27,13 +39,13 @@ def said(value: Any) -> str:
     text = str(value)
     if re.fullmatch(r"\d{4}-\d\d-\d\d", text):
         day = date.fromisoformat(text)
-        return f"{MONTHS[day.month - 1]} {day.day}, {day.year}"
+        return f"{MONTHS[day.month - 1].title()} {day.day}, {day.year}"
     if re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?", text):
         moment = datetime.fromisoformat(text)
         hour = moment.hour % 12 or 12
-        return (f"{MONTHS[moment.month - 1]} {moment.day}, {moment.year} at {hour}:{moment.minute:02d} "
+        return (f"{MONTHS[moment.month - 1].title()} {moment.day}, {moment.year} at {hour}:{moment.minute:02d} "
                 f"{'AM' if moment.hour < 12 else 'PM'}")
-    return words(text) if re.fullmatch(r"[a-z]+(_[a-z]+)+", text) else text
+    return spoken(text)
 
 
 class Mentions:

@@ -16,7 +16,7 @@ from generator.compile.names import singular, words
 from generator.tasks.answers import accepted
 from generator.tasks.draft import Draft
 from generator.tasks.environment import story_of
-from generator.tasks.mentions import Mentions
+from generator.tasks.mentions import Mentions, spoken
 from generator.tasks.scenario import User
 
 OPENERS = ["Hi!", "Hello.", "Hey there.", "Good afternoon.", "Hi there!", ""]
@@ -36,18 +36,6 @@ ID_LIKE = re.compile(r"\b[A-Z]{1,4}\d{4,}\b")
 def phrase(tool: ToolIR) -> str:
     """The request a tool fulfils, from its verb-object name: `cancel_order` -> 'cancel order'."""
     return words(tool.name)
-
-
-def spoken(value: Any) -> str:
-    """An argument value as a person says it: enum-like words without underscores, lists joined."""
-    if isinstance(value, list):
-        return "; ".join(spoken(v) for v in value)
-    if isinstance(value, dict):
-        return ", ".join(spoken(v) for v in value.values())
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    text = str(value)
-    return words(text) if re.fullmatch(r"[a-z]+(_[a-z]+)+", text) else text
 
 
 class Phrasebook:
@@ -151,8 +139,8 @@ class Phrasebook:
                 known.append(f"{words(singular(p.ref[0]))}: {described}" if described else f"{p.name}: {value}")
             known += [f"what happened: {story.tell}"] if composed else []
         goal = draft.goals[0] if draft.goals else None
-        about = goal and (self.mention((goal.key.table, ""), goal.args[goal.key.param], mentions)
-                          or f"{words(singular(goal.key.table))} {goal.args[goal.key.param]}")
+        key = goal and goal.args[goal.key.param]
+        about = goal and ((mentions and mentions.of(goal.key.table, key)) or f"{words(singular(goal.key.table))} {key}")
         for _, column, _ in draft.info:
             parts.append(f"Also, what is the {words(column)} of {about}?")
         if draft.kind == "refusal":

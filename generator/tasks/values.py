@@ -36,7 +36,7 @@ class Values:
                 lines = self.lines(p, load, row, rng)
                 out[p.name] = lines if lines else out[p.name]
             elif p.ref and p.ref[0] != self.env.ir.actor and owner is not None:
-                mine = self.fitting(tool, p, out, row, self.callers_rows(p.ref[0], owner))
+                mine = self.fitting(tool, p, out, load, row, self.callers_rows(p.ref[0], owner))
                 if mine and out[p.name] not in {r[p.ref[1]] for r in mine}:
                     out[p.name] = rng.choice(mine)[p.ref[1]]
             elif not p.ref and not p.enum and p.example is not None and out[p.name] == p.example:
@@ -50,10 +50,12 @@ class Values:
         object items a partner row for each other id field: one that shares a column with the
         line's row (a variant of the same product) but is not the one the line names already."""
         fields = [(p.name, p.item_ref)] if p.item_ref else [(f.name, f.ref) for f in p.item_fields if f.ref]
-        child = next(((name, ref) for name, ref in fields if self.children(ref[0], load, row)), None)
-        if child is None or (p.item_fields and any(f.required and not f.ref for f in p.item_fields)):
+        if p.item_fields and any(f.required and not f.ref for f in p.item_fields):
             return None
-        rows = self.children(child[1][0], load, row)
+        child, rows = next(((field, found) for field in fields if (found := self.children(field[1][0], load, row))),
+                           (None, []))
+        if child is None:
+            return None
         picked = rng.sample(rows, min(len(rows), rng.randint(1, 2)))
         if p.item_ref:
             return [r[child[1][1]] for r in picked]
@@ -82,18 +84,20 @@ class Values:
                  and r[ref[1]] not in taken]
         return rng.choice(found) if found else None
 
-    def fitting(self, tool: ToolIR, p: Any, args: dict[str, Any], row: dict[str, Any],
+    def fitting(self, tool: ToolIR, p: Any, args: dict[str, Any], load: LoadIR, row: dict[str, Any],
                 rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The rows that meet the tool's rules on the entity `p` loads (an active card), other than
         the one the goal row names already (a change to the same card changes nothing)."""
         entity = next((ld.entity for ld in tool.loads if ld.param == p.name), None)
         rules = [c for c in tool.checks if c.entity == entity]
-        current = {row.get(c.name) for c in self.env.ir.table(tool.table).columns if c.references == p.ref} \
-            if tool.table else set()
-        planner = self.env.planner
-        return [r for r in rows if r[p.ref[1]] not in current and all(
-            holds(c, {**args, p.name: r[p.ref[1]]}, planner.entities(tool, {**args, p.name: r[p.ref[1]]}, {}))
-            for c in rules)]
+        current = {row.get(c.name) for c in self.env.ir.table(load.table).columns if c.references == p.ref}
+        found = []
+        for r in rows:
+            trial = {**args, p.name: r[p.ref[1]]}
+            entities = self.env.planner.entities(tool, trial, {})
+            if r[p.ref[1]] not in current and all(holds(c, trial, entities) for c in rules):
+                found.append(r)
+        return found
 
     def callers_rows(self, table_name: str, owner: Any) -> list[dict[str, Any]]:
         table = self.env.ir.table(table_name)
