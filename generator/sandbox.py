@@ -260,18 +260,33 @@ def assigned_names(tree: ast.AST) -> set[str]:
     return found
 
 
-def check_body(code: str, names: Iterable[str] = (), fields: Iterable[str] = ()) -> list[Violation]:
+def check_body(code: str, names: Iterable[str] = (), fields: Iterable[str] = (),
+               api: frozenset[str] = BODY_NAMES) -> list[Violation]:
     """Violations of a tool body; `names` are the params, loaded entities and model classes in scope,
-    `fields` the column and model field names it may read as attributes."""
+    `fields` the column and model field names it may read as attributes, `api` db, fail and the like."""
     wrapped = "async def _body():\n" + textwrap.indent(textwrap.dedent(code), "    ", lambda _: True)
     try:
         tree = ast.parse(wrapped)
     except SyntaxError as exc:
         return [Violation(max(1, (exc.lineno or 2) - 1), f"not valid Python: {exc.msg}")]
-    visitor = AllowList(set(names) | SAFE_BUILTINS | BODY_NAMES | assigned_names(tree), ALLOWED_IMPORTS, 1,
+    visitor = AllowList(set(names) | SAFE_BUILTINS | api | assigned_names(tree), ALLOWED_IMPORTS, 1,
                         VALUE_ATTRS | field_attrs(fields))
     visitor.visit(tree)
     return sorted(set(visitor.found))
+
+
+def check_helper(code: str, names: Iterable[str] = ()) -> list[Violation]:
+    """Violations of a shared helper: a tool body's rules, without db or fail (a helper computes, the
+    tool decides and writes) and without await (a helper is a plain function); `names` are its
+    params, the constants and the other helpers."""
+    found = check_body(code, names, api=frozenset({"Any"}))
+    try:
+        tree = ast.parse(textwrap.dedent(code))
+    except SyntaxError:
+        return found
+    found += [Violation(node.lineno, "await is not allowed in a helper: it is a plain function without db")
+              for node in ast.walk(tree) if isinstance(node, ast.Await)]
+    return sorted(set(found))
 
 
 def check_expr(code: str, names: Iterable[str] = SEED_NAMES) -> list[Violation]:

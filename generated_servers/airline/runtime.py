@@ -22,17 +22,19 @@ import aiosqlite
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
+from .ids import make_id
+
 HERE = Path(__file__).parent
-ID_PREFIXES = {
-    "flights": "F",
-    "users": "U",
-    "payment_methods": "PM",
-    "reservations": "R",
-    "passengers": "P",
-    "payments": "PY",
-    "saved_passengers": "SP",
-    "support_tickets": "T",
-}
+ID_FORMATS = {
+    "flights": ("counter", "F", "flight_id"),
+    "users": ("counter", "U", "user_id"),
+    "payment_methods": ("counter", "PM", "payment_method_id"),
+    "reservations": ("counter", "R", "reservation_id"),
+    "passengers": ("counter", "P", "passenger_id"),
+    "payments": ("counter", "PY", "payment_id"),
+    "saved_passengers": ("counter", "SP", "saved_passenger_id"),
+    "support_tickets": ("counter", "T", "ticket_id"),
+}  # table -> (id format, prefix, key column): see ids.py
 _seed_image: bytes | None = None
 
 
@@ -446,11 +448,19 @@ class Tx:
         )
 
     async def new_id(self, table: str) -> str:
-        """The next id of `table`, from a sequence stored with the data (so ids replay)."""
-        rows = await self.fetch_all(
-            "UPDATE _id_sequence SET last = last + 1 WHERE tbl = ? RETURNING last", (table,)
-        )
-        return f"{ID_PREFIXES[table]}{rows[0]['last']:05d}"
+        """The next id of `table`: the next number of a sequence stored with the data (so ids replay) in
+        the table's id format, passing over a number whose id the format skips or a row already holds."""
+        id_format, prefix, key = ID_FORMATS[table]
+        while True:
+            rows = await self.fetch_all(
+                "UPDATE _id_sequence SET last = last + 1 WHERE tbl = ? RETURNING last", (table,)
+            )
+            ident = make_id(id_format, prefix, table, rows[0]["last"], self.today)
+            if (
+                ident is not None
+                and await self.fetch_one(f"SELECT 1 FROM {table} WHERE {key} = ?", (ident,)) is None
+            ):
+                return ident
 
 
 class Store:

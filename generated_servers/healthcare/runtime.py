@@ -22,22 +22,24 @@ import aiosqlite
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
+from .ids import make_id
+
 HERE = Path(__file__).parent
-ID_PREFIXES = {
-    "patients": "P",
-    "insurance_policies": "INS",
-    "providers": "D",
-    "provider_licenses": "L",
-    "time_slots": "S",
-    "appointments": "A",
-    "visit_notes": "N",
-    "medications": "M",
-    "prescriptions": "RX",
-    "lab_orders": "LAB",
-    "invoices": "INV",
-    "payments": "PAY",
-    "messages": "MSG",
-}
+ID_FORMATS = {
+    "patients": ("counter", "P", "patient_id"),
+    "insurance_policies": ("counter", "INS", "policy_id"),
+    "providers": ("counter", "D", "provider_id"),
+    "provider_licenses": ("counter", "L", "license_id"),
+    "time_slots": ("counter", "S", "slot_id"),
+    "appointments": ("counter", "A", "appointment_id"),
+    "visit_notes": ("counter", "N", "note_id"),
+    "medications": ("counter", "M", "medication_id"),
+    "prescriptions": ("counter", "RX", "prescription_id"),
+    "lab_orders": ("counter", "LAB", "lab_order_id"),
+    "invoices": ("counter", "INV", "invoice_id"),
+    "payments": ("counter", "PAY", "payment_id"),
+    "messages": ("counter", "MSG", "message_id"),
+}  # table -> (id format, prefix, key column): see ids.py
 _seed_image: bytes | None = None
 
 
@@ -451,11 +453,19 @@ class Tx:
         )
 
     async def new_id(self, table: str) -> str:
-        """The next id of `table`, from a sequence stored with the data (so ids replay)."""
-        rows = await self.fetch_all(
-            "UPDATE _id_sequence SET last = last + 1 WHERE tbl = ? RETURNING last", (table,)
-        )
-        return f"{ID_PREFIXES[table]}{rows[0]['last']:05d}"
+        """The next id of `table`: the next number of a sequence stored with the data (so ids replay) in
+        the table's id format, passing over a number whose id the format skips or a row already holds."""
+        id_format, prefix, key = ID_FORMATS[table]
+        while True:
+            rows = await self.fetch_all(
+                "UPDATE _id_sequence SET last = last + 1 WHERE tbl = ? RETURNING last", (table,)
+            )
+            ident = make_id(id_format, prefix, table, rows[0]["last"], self.today)
+            if (
+                ident is not None
+                and await self.fetch_one(f"SELECT 1 FROM {table} WHERE {key} = ?", (ident,)) is None
+            ):
+                return ident
 
 
 class Store:

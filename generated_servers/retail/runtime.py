@@ -22,20 +22,22 @@ import aiosqlite
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
+from .ids import make_id
+
 HERE = Path(__file__).parent
-ID_PREFIXES = {
-    "customers": "C",
-    "addresses": "A",
-    "payment_methods": "PM",
-    "products": "P",
-    "product_variants": "V",
-    "orders": "O",
-    "order_items": "OI",
-    "transactions": "TX",
-    "reviews": "R",
-    "wishlist_items": "W",
-    "support_tickets": "T",
-}
+ID_FORMATS = {
+    "customers": ("counter", "C", "customer_id"),
+    "addresses": ("counter", "A", "address_id"),
+    "payment_methods": ("counter", "PM", "payment_method_id"),
+    "products": ("counter", "P", "product_id"),
+    "product_variants": ("counter", "V", "variant_id"),
+    "orders": ("counter", "O", "order_id"),
+    "order_items": ("counter", "OI", "order_item_id"),
+    "transactions": ("counter", "TX", "transaction_id"),
+    "reviews": ("counter", "R", "review_id"),
+    "wishlist_items": ("counter", "W", "wishlist_item_id"),
+    "support_tickets": ("counter", "T", "ticket_id"),
+}  # table -> (id format, prefix, key column): see ids.py
 _seed_image: bytes | None = None
 
 
@@ -449,11 +451,19 @@ class Tx:
         )
 
     async def new_id(self, table: str) -> str:
-        """The next id of `table`, from a sequence stored with the data (so ids replay)."""
-        rows = await self.fetch_all(
-            "UPDATE _id_sequence SET last = last + 1 WHERE tbl = ? RETURNING last", (table,)
-        )
-        return f"{ID_PREFIXES[table]}{rows[0]['last']:05d}"
+        """The next id of `table`: the next number of a sequence stored with the data (so ids replay) in
+        the table's id format, passing over a number whose id the format skips or a row already holds."""
+        id_format, prefix, key = ID_FORMATS[table]
+        while True:
+            rows = await self.fetch_all(
+                "UPDATE _id_sequence SET last = last + 1 WHERE tbl = ? RETURNING last", (table,)
+            )
+            ident = make_id(id_format, prefix, table, rows[0]["last"], self.today)
+            if (
+                ident is not None
+                and await self.fetch_one(f"SELECT 1 FROM {table} WHERE {key} = ?", (ident,)) is None
+            ):
+                return ident
 
 
 class Store:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from generator import ids
+
 
 @dataclass(frozen=True)
 class ColumnIR:
@@ -40,6 +42,7 @@ class TableIR:
     transitions: dict[str, tuple[str, ...]]
     initial_states: tuple[str, ...]
     described_as: tuple[str, ...] = ()  # how a person names a row whose id they do not hold
+    id_format: str | None = None  # counter, locator or dated when the table's keys are generated, else None
 
     def column(self, name: str) -> ColumnIR:
         return next(c for c in self.columns if c.name == name)
@@ -47,6 +50,11 @@ class TableIR:
     @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
+
+    @property
+    def id_pattern(self) -> str | None:
+        """A regular expression for the ids this table's sequence makes, or None when keys are given."""
+        return ids.pattern(self.id_format, self.id_prefix) if self.id_format else None
 
 
 @dataclass(frozen=True)
@@ -158,6 +166,16 @@ class ToolIR:
 
 
 @dataclass(frozen=True)
+class HelperIR:
+    """A shared function: `def name(params): body`, rendered into the server's constants module."""
+
+    name: str
+    params: tuple[str, ...]
+    body: str
+    description: str
+
+
+@dataclass(frozen=True)
 class DomainIR:
     name: str
     title: str
@@ -172,6 +190,8 @@ class DomainIR:
     item_models: tuple[ModelIR, ...]
     errors: tuple[ErrorIR, ...]
     actor: str | None = None
+    constants: dict[str, Any] = field(default_factory=dict)  # name -> plain value (read-only in the server)
+    helpers: tuple[HelperIR, ...] = ()
 
     def table(self, name: str) -> TableIR:
         return next(t for t in self.tables if t.name == name)

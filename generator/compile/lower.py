@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import textwrap
 
+from generator.compile.constants import lower_helpers, resolve
 from generator.compile.describe import describe
 from generator.compile.ir import (
     CheckIR,
@@ -73,7 +74,7 @@ def lower_column(name: str, column: Column, table: Table) -> ColumnIR:
         annotation=annotation,
         description=column.description,
         nullable=column.nullable,
-        policy="exempt" if name == table.primary_key and table.id_prefix else column.policy,
+        policy="exempt" if name == table.primary_key and table.generates_ids else column.policy,
         enum=tuple(column.enum) if column.enum else None,
         references=split_ref(column.references),
         unique=column.unique,
@@ -100,6 +101,7 @@ def lower_table(name: str, table: Table) -> TableIR:
         transitions={k: tuple(v) for k, v in table.transitions.items()},
         initial_states=tuple(table.initial_states),
         described_as=tuple(table.described_as),
+        id_format=table.id_format if table.generates_ids else None,
     )
 
 
@@ -181,9 +183,7 @@ class Lowerer:
 
     def lower(self) -> DomainIR:
         tools = tuple(self.tool(n, t) for n, t in self.spec.tools.items())
-        messages = auto_errors(self.spec)
-        for tool in self.spec.tools.values():
-            messages.update(tool.errors)
+        messages = auto_errors(self.spec) | {c: m for tool in self.spec.tools.values() for c, m in tool.errors.items()}
         used = sorted({code for t in tools for code in t.errors})
         return DomainIR(
             name=self.spec.name,
@@ -199,6 +199,8 @@ class Lowerer:
             item_models=tuple(self.item_models[k] for k in sorted(self.item_models)),
             errors=tuple(lower_error(code, messages[code]) for code in used),
             actor=self.spec.actor,
+            constants=dict(self.spec.constants),
+            helpers=lower_helpers(self.spec),
         )
 
     def list_model(self, table: str) -> str:
@@ -293,7 +295,7 @@ class Lowerer:
                     table=entities.get(req.entity, ""),
                     column=req.column,
                     op=req.op,
-                    value=req.value,
+                    value=resolve(req.value, self.spec.constants),
                     failed=failed,
                     error=req.error,
                     fmt=", ".join(f"{n}={n}" for n in names),
@@ -355,7 +357,7 @@ class Lowerer:
         return ToolIR(
             name=name,
             kind=spec.kind,
-            description=describe(spec),
+            description=describe(spec, self.spec.constants),
             table=spec.table,
             params=params,
             loads=tuple(loads),
@@ -372,7 +374,7 @@ class Lowerer:
             idempotent=idempotent,
             key=key,
             set_values=set_values,
-            set_spec=dict(spec.set),
+            set_spec={column: resolve(v, self.spec.constants) for column, v in spec.set.items()},
             to_state=to_state,
             state_error=state_error,
             produces={t: tuple(v) for t, v in spec.produces.items()},

@@ -51,11 +51,13 @@ def entity_name(param: str, table: str, taken: set[str]) -> str:
 
 
 def value_expr(value: Any) -> str:
-    """Python expression for a spec value: `$now`, `$today`, `$param`, `$entity.column` or a literal."""
+    """Python expression for a spec value: `$now`, `$today`, `$const.NAME`, `$param`, `$entity.column` or a literal."""
     if isinstance(value, str) and value.startswith("$"):
         ref = value[1:]
         if ref in ("now", "today"):
             return f"db.{ref}"
+        if ref.startswith("const."):  # the server's constants module, imported by name
+            return ref.removeprefix("const.")
         if "." in ref:
             entity, column = ref.split(".", 1)
             return f"{entity}[{column!r}]"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import subprocess
 import sys
 import textwrap
@@ -17,12 +16,15 @@ from typing import Any
 
 import jinja2
 
+from generator import ids
 from generator.compile import graph as tdg
+from generator.compile.constants import literal, used_names
 from generator.compile.ir import DomainIR
 from generator.compile.names import script_name, sql_literal
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 JUDGE = Path(__file__).resolve().parents[1] / "judge.py"  # stdlib only: copied into every server as judge.py
+IDS = Path(__file__).resolve().parents[1] / "ids.py"  # stdlib only: the seed's and every server's id formats
 SERVER_FILES = (
     "__init__.py", "__main__.py", "environment.py", "episodes.py", "gym.py", "models.py", "runtime.py", "server.py",
     "transport.py", "README.md", "pyproject.toml", "hatch_build.py",
@@ -107,12 +109,21 @@ def seed_sql(ir: DomainIR, rows: dict[str, list[dict[str, Any]]]) -> str:
             out.append(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES\n{values};")
     out.append(f"INSERT INTO _env (key, value) VALUES ('now', {sql_literal(ir.now)});")
     for table in ir.tables:
-        if table.id_prefix:  # the next id follows the highest one the seed uses (given rows may skip numbers)
-            used = [int(m[1]) for r in rows.get(table.name, [])
-                    if (m := re.fullmatch(rf"{table.id_prefix}(\d+)", str(r[table.primary_key])))]
+        if table.id_format:  # the next id follows the highest one the seed uses (given rows may skip numbers)
+            used = [n for r in rows.get(table.name, [])
+                    if (n := ids.number(table.id_format, table.id_prefix, table.name, str(r[table.primary_key])))
+                    is not None and (n < ids.SCENARIO_SERIALS or table.id_format != "locator")]
             out.append(f"INSERT INTO _id_sequence (tbl, last) VALUES ({sql_literal(table.name)}, {max(used, default=0)});")
     out.append("COMMIT;")
     return "\n".join(out) + "\n"
+
+
+def constants_module(ir: DomainIR) -> str:
+    """The server's `constants.py` (unformatted), or "" when the domain declares no constants or helpers."""
+    if not ir.constants and not ir.helpers:
+        return ""
+    literals = {name: literal(value) for name, value in ir.constants.items()}
+    return environment().get_template("server/constants.py.jinja").render(domain=ir, constant_literals=literals)
 
 
 def schema_sql(ir: DomainIR) -> str:
@@ -150,6 +161,7 @@ def render(ir: DomainIR, rows: dict[str, list[dict[str, Any]]], spec_text: str) 
         tables=tables,
         table_of=lambda t: tables.get(t.table),
         model_imports=model_imports,
+        shared_imports=used_names(ir),
         annotation_sets=declared,
         annotation_names=annotation_names,
         instructions=instructions,
@@ -159,7 +171,7 @@ def render(ir: DomainIR, rows: dict[str, list[dict[str, Any]]], spec_text: str) 
             [c.annotation for t in ir.tables for c in t.columns]
             + [f.annotation for m in ir.models + ir.item_models for f in m.fields]
         ),
-        id_prefixes={t.name: t.id_prefix for t in ir.tables if t.id_prefix},
+        id_formats={t.name: (t.id_format, t.id_prefix, t.primary_key) for t in ir.tables if t.id_format},
         filter_sql=FILTER_SQL,
         filter_arg=FILTER_ARG,
         row_counts={t.name: len(rows.get(t.name, [])) for t in ir.tables},
@@ -167,7 +179,9 @@ def render(ir: DomainIR, rows: dict[str, list[dict[str, Any]]], spec_text: str) 
         edge_counts={k: sum(1 for *_, kind in graph.edges(keys=True) if kind == k) for k in tdg.KINDS},
     )
     files = {name: env.get_template(f"server/{name}.jinja").render(context) for name in SERVER_FILES}
-    files = ruff_format(files | {"judge.py": JUDGE.read_text()})
+    if shared := constants_module(ir):
+        files["constants.py"] = shared
+    files = ruff_format(files | {"judge.py": JUDGE.read_text(), "ids.py": IDS.read_text()})
     files["schema.sql"] = schema_sql(ir)
     files["seed.sql"] = seed_sql(ir, rows)
     files["graph.json"] = tdg.to_json(graph)

@@ -23,7 +23,10 @@ import networkx as nx
 import time_machine
 from faker import Faker
 
+from generator import ids
+from generator.compile.constants import seed_scope
 from generator.compile.ir import DomainIR
+from generator.compile.render import constants_module
 from generator.errors import GeneratorError
 from generator.spec.models import Column, DomainSpec, Gen, Table
 
@@ -98,6 +101,7 @@ class Seeder:
         self.by_key: dict[str, dict[Any, dict[str, Any]]] = {}
         self.conn = sqlite3.connect(":memory:")
         self.conn.execute("PRAGMA foreign_keys = ON")
+        self.shared = seed_scope(ir, constants_module(ir))  # the server's constants and helpers
         for table in ir.tables:
             self.conn.execute(table.create_sql)
 
@@ -131,6 +135,7 @@ class Seeder:
             return ctx["parent"][gen.parent]
         if gen.expr is not None:
             scope = {
+                **self.shared,
                 "row": ctx["row"],
                 "parent": ctx["parent"],
                 "rng": rng,
@@ -170,10 +175,12 @@ class Seeder:
         columns = list(table.columns)
         sql = f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
         taken = {row.get(table.primary_key) for row in given}
-        numbers = (n for n in range(1, 10**6) if f"{table.id_prefix}{n:05d}" not in taken)  # generated keys
+        keys = (key for n in range(1, ids.SCENARIO_SERIALS)  # generated keys: the sequence, past given ones
+                if (key := ids.make_id(table.id_format, table.id_prefix, name, n, self.spec.now[:10])) not in taken
+                and key is not None)
         for n, parent in enumerate([None] * len(given) + plan):
             fixed = given[n] if n < len(given) else {}
-            key = f"{table.id_prefix}{next(numbers):05d}" if table.id_prefix and table.primary_key not in fixed else None
+            key = next(keys) if table.generates_ids and table.primary_key not in fixed else None
             error: Exception | None = None
             for _ in range(1 if fixed else ATTEMPTS):
                 row: dict[str, Any] = {}

@@ -7,7 +7,7 @@ spec with no error here, so each rule below guards an assumption of lowering, th
 templates, the seeder or the generated server.
 
 The rules live in parts along the spec's sections: `check_tables`, `check_seeds`,
-`check_tools` (with `check_bodies` and `check_tests`), `check_asks` on the helpers of `check_core`.
+`check_shared` (constants and helpers), `check_tools` (with `check_bodies` and `check_tests`), `check_asks` on the helpers of `check_core`.
 """
 
 from __future__ import annotations
@@ -18,19 +18,20 @@ from generator.errors import Diagnostic
 from generator.spec.check_asks import AskChecks
 from generator.spec.check_core import Loc
 from generator.spec.check_seeds import SeedChecks
+from generator.spec.check_shared import SharedChecks
 from generator.spec.check_tables import TableChecks
 from generator.spec.check_tools import ToolChecks
 from generator.spec.models import DomainSpec
 from generator.spec.source import Source
 
 
-class Checker(TableChecks, SeedChecks, ToolChecks, AskChecks):
+class Checker(TableChecks, SeedChecks, SharedChecks, ToolChecks, AskChecks):
     """Every check of a spec, run area by area in a fixed order."""
 
     # -- the whole spec --------------------------------------------------------------------
 
     def run(self) -> list[Diagnostic]:
-        areas = [self.duplicate_keys, self.names, self.schema, self.seeds, self.tools, self.asks, self.descriptions,
+        areas = [self.duplicate_keys, self.names, self.schema, self.shared, self.seeds, self.tools, self.asks, self.descriptions,
                  self.shared_errors, self.sandbox]
         for area in areas:
             try:

@@ -14,7 +14,7 @@ import networkx as nx
 from faker import Faker
 
 from generator.compile.names import split_ref
-from generator.sandbox import check_expr
+from generator.sandbox import SEED_NAMES, check_expr
 from generator.spec.check_core import CheckerCore, Loc, suggest
 from generator.spec.models import Column, Gen, Table
 
@@ -52,7 +52,7 @@ class SeedChecks(CheckerCore):
                 if column.gen is not None:
                     self.gen(name, table, column_name, column, column.gen, fake)
                 elif self.makes_rows(table):
-                    auto_key = column_name == table.primary_key and table.id_prefix
+                    auto_key = column_name == table.primary_key and table.generates_ids
                     if column.references:
                         self.draws_from(col_at, name, table, target)
                     elif not (auto_key or column.default is not None or column.nullable):
@@ -79,7 +79,7 @@ class SeedChecks(CheckerCore):
                                suggest(column, set(table.columns), "columns"))
             for column_name, column in table.columns.items():
                 filled = (column.gen is not None or column.default is not None or column.nullable
-                          or column.references or (column_name == table.primary_key and table.id_prefix))
+                          or column.references or (column_name == table.primary_key and table.generates_ids))
                 if column_name not in row and not filled:
                     self.error(at, f"given row {i + 1} has no {column_name!r}, which has no generator or default",
                                f"give {column_name} in the row, or the column a gen")
@@ -149,9 +149,10 @@ class SeedChecks(CheckerCore):
             except SyntaxError as exc:
                 self.error(at + ("expr",), f"expr is not a Python expression: {exc.msg}", "check brackets and quotes")
             else:
-                for violation in check_expr(gen.expr):
+                for violation in check_expr(gen.expr, SEED_NAMES | set(self.spec.constants) | set(self.spec.helpers)):
                     self.error(at + ("expr",), f"expr is not allowed to run: {violation.message}",
-                               "an expr uses row, parent, rows, lookup, rng, fake, date, datetime and timedelta")
+                               "an expr uses row, parent, rows, lookup, rng, fake, date, datetime, timedelta, "
+                               "the constants and the helpers")
 
     def faker(self, at: Loc, gen: Gen, fake: Faker) -> None:
         provider: Any = fake

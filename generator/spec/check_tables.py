@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 
+from generator import ids
 from generator.compile.lower import lower_table
 from generator.compile.names import model_name
 from generator.spec.check_core import CheckerCore, suggest
@@ -36,22 +37,33 @@ class TableChecks(CheckerCore):
             self.name(("tools", name), name, "tool")
         self.table(("actor",), getattr(self.spec, "actor", None))
 
+    def id_format(self, name: str, table: Table) -> None:
+        """Generated keys: a text primary key without a gen; a prefix for counter and dated ids, none for a locator."""
+        at, pk = ("tables", name), table.columns[table.primary_key]
+        field = "id_prefix" if table.id_prefix else "id_format"
+        example = ids.make_id(table.id_format, table.id_prefix or "R", name, 1, self.spec.now[:10])
+        if pk.type != "text":
+            self.error(at + (field,), f"{field} needs a text primary key, but {name}.{table.primary_key} is {pk.type}",
+                       f"make the primary key type: text, or remove {field}")
+        if pk.gen is not None:
+            self.error(at + ("columns", table.primary_key, "gen"),
+                       f"{name}.{table.primary_key} gets generated ids ({example}, ...) and cannot also have a gen",
+                       f"remove gen, or remove {field}")
+        if table.id_format == "locator" and table.id_prefix:
+            self.error(at + ("id_prefix",), "a locator is six letters and digits, without a prefix",
+                       "remove id_prefix, or use id_format: dated or counter")
+        elif table.id_format == "dated" and not table.id_prefix:
+            self.error(at + ("id_format",), "a dated id starts with a prefix (INV-2026-000001)",
+                       "add id_prefix: (one to four capitals)")
+
     def schema(self) -> None:
         for name, table in self.tables.items():
             at = ("tables", name)
             if table.primary_key not in table.columns:
                 self.error(at + ("primary_key",), f"primary key {table.primary_key!r} is not a column of {name}",
                            suggest(table.primary_key, table.columns, "columns"))
-            elif table.id_prefix:
-                pk = table.columns[table.primary_key]
-                if pk.type != "text":
-                    self.error(at + ("id_prefix",),
-                               f"id_prefix needs a text primary key, but {name}.{table.primary_key} is {pk.type}",
-                               "make the primary key type: text, or remove id_prefix")
-                if pk.gen is not None:
-                    self.error(at + ("columns", table.primary_key, "gen"),
-                               f"{name}.{table.primary_key} gets generated ids ({table.id_prefix}00001, ...) and cannot also have a gen",
-                               "remove gen, or remove id_prefix")
+            elif table.generates_ids:
+                self.id_format(name, table)
             if table.primary_key in table.columns and table.columns[table.primary_key].hidden:
                 self.error(at + ("columns", table.primary_key, "hidden"), f"the key of {name} cannot be hidden",
                            "tools name rows by their key; hide another column")

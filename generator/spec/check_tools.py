@@ -145,7 +145,7 @@ class ToolChecks(BodyChecks, ToolTestChecks):
         key = self.key_param(tool, table)
         example = f"{pk}: {{type: string, ref: {tool.table}.{pk}, description: ...}}"
         if tool.kind == "create":
-            if key is None and not table.id_prefix:
+            if key is None and not table.generates_ids:
                 self.error(at + ("params",),
                            f"create tool {name} has no param for {tool.table}.{pk}, and {tool.table} has no id_prefix",
                            f"add a param {pk}, or id_prefix: to the table")
@@ -203,11 +203,14 @@ class ToolChecks(BodyChecks, ToolTestChecks):
             if param.ref is not None:
                 self.ref(at + ("fields", field, "ref"), param.ref, "ref")
 
-    def value(self, at: Loc, value: Any, tool: Tool, entities: dict[str, str]) -> None:
-        """`$param`, `$entity.column`, `$now`, `$today`, a list of those, or a literal."""
+    def value(self, at: Loc, value: Any, tool: Tool, entities: dict[str, str], op: str | None = None) -> None:
+        """`$param`, `$entity.column`, `$now`, `$today`, `$const.NAME`, a list of those, or a literal."""
         if isinstance(value, list):
             for i, item in enumerate(value):
                 self.value(at + (i,), item, tool, entities)
+            return
+        if isinstance(value, str) and value.startswith("$const."):
+            self.const_value(at, value, op)  # check_shared
             return
         if not isinstance(value, str) or not value.startswith("$") or value[1:] in ("now", "today"):
             return
@@ -232,7 +235,7 @@ class ToolChecks(BodyChecks, ToolTestChecks):
                            f"{hint}; a param x_id with a ref loads the entity x")
             else:
                 self.column(at + ("column",), entities[req.entity], req.column)
-            self.value(at + ("value",), req.value, tool, entities)
+            self.value(at + ("value",), req.value, tool, entities, req.op)
             if req.error in self.auto and req.error not in tool.errors:
                 self.error(at + ("error",), f"automatic error {req.error!r} needs values a precondition does not pass",
                            "declare a code of your own under errors: with a message for this check")

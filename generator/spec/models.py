@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 NAME = r"^[a-z][a-z0-9_]*$"
+CONSTANT = r"^[A-Z][A-Z0-9_]*$"
 
 ColumnType = Literal["text", "integer", "real", "boolean", "date", "datetime"]
 ParamType = Literal["string", "integer", "number", "boolean", "date", "datetime", "array"]
@@ -109,6 +110,10 @@ class Table(Strict):
     description: str
     primary_key: str
     id_prefix: str | None = Field(None, pattern=r"^[A-Z]{1,4}$", description="prefix of generated ids")
+    id_format: Literal["counter", "locator", "dated"] = Field(
+        "counter", description="how generated ids look: 'counter' (prefix + number, R00042), 'locator' (six "
+        "letters and digits, a record locator: ZF4K7Q; no id_prefix), 'dated' (prefix, the year of the domain "
+        "clock and a number: INV-2026-000042)")
     columns: dict[str, Column]
     unique: list[list[str]] = Field(default_factory=list)
     status_column: str | None = None
@@ -122,6 +127,11 @@ class Table(Strict):
         "e.g. 'my {brand} card ending in {last_four}'; the first whose values are all present is used. With it, "
         "instructions describe the row instead of giving its id, so the agent must look the row up",
     )
+
+    @property
+    def generates_ids(self) -> bool:
+        """Whether the seed and the server's create tools make this table's keys (`id_prefix`, `id_format`)."""
+        return self.id_prefix is not None or self.id_format != "counter"
 
 
 class Item(Strict):
@@ -253,6 +263,15 @@ class Tool(Strict):
     tests: list[TestCase] = Field(default_factory=list)
 
 
+class Helper(Strict):
+    """A small pure function declared once and called by tool bodies, seed expressions and other helpers."""
+
+    params: list[str] = Field(default_factory=list, description="its argument names, in order")
+    body: str = Field(description="Python statements ending in return; they see the params, the constants and "
+                      "the other helpers (no db, no fail: a helper computes, the tool decides)")
+    description: str = ""
+
+
 class DomainSpec(Strict):
     """A whole domain: what the compiler, the procedural tests and the expander read."""
 
@@ -265,6 +284,12 @@ class DomainSpec(Strict):
     seed: int = 0
     faker_locale: str = "en_US"
     actor: str | None = Field(None, description="the table of the people the agent serves (users, customers...)")
+    constants: dict[str, Any] = Field(
+        default_factory=dict, description="values declared once (fee tables, limits): UPPER_CASE names, plain YAML "
+        "values (numbers, text, lists, maps); bodies, helpers and seed expressions use them by name, preconditions "
+        "as $const.NAME")
+    helpers: dict[str, Helper] = Field(
+        default_factory=dict, description="small functions declared once, used by bodies and seed expressions")
     tables: dict[str, Table]
     tools: dict[str, Tool]
 

@@ -90,13 +90,13 @@ def state_sql(ir: DomainIR, table: TableIR) -> str:
             return (f"CASE WHEN {column} IS (SELECT i.{column} FROM initial.{table.name} AS i "
                     f"WHERE i.{pk} = main.{table.name}.{pk}) THEN '{KEPT}' ELSE '{WRITTEN}' END")
         ref = table.column(column).references
-        if ref is None or not ir.table(ref[0]).id_prefix:
+        if ref is None or not ir.table(ref[0]).id_format:
             return text_expr(table, column)
         return (f"CASE WHEN {column} IS NULL OR {column} IN (SELECT {ref[1]} FROM initial.{ref[0]}) "
                 f"THEN {text_expr(table, column)} ELSE '{NEW}' END")
 
     key = f"CAST({pk} AS TEXT)"
-    new_key = f"'{NEW}'" if table.id_prefix else key
+    new_key = f"'{NEW}'" if table.id_format else key
     def before(column: str) -> str:
         return f"'{KEPT}'" if table.column(column).policy == "composed" else text_expr(table, column)
 

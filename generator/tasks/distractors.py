@@ -10,7 +10,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from generator.compile.ir import TableIR
+from generator import ids
+from generator.compile.ir import DomainIR, TableIR
 from generator.tasks.checks import insert_statement
 from generator.tasks.draft import Dropped
 from generator.tasks.environment import Environment
@@ -18,15 +19,21 @@ from generator.tasks.mentions import FIELD
 from generator.tasks.scenario import Statement
 
 
+def scenario_id(ir: DomainIR, table: TableIR, n: int) -> str:
+    """The id of a row a scenario adds, in the table's id format, from numbers its sequence does not reach
+    (n >= 90000: prefix 9 and the look-alike's serial)."""
+    return ids.scenario_id(table.id_format, table.id_prefix, table.name, n, ir.now[:10])
+
+
 def clone(env: Environment, table: TableIR, row: dict[str, Any], serial: int,
           rng: random.Random) -> tuple[dict[str, Any], list[Statement]]:
     """A look-alike copy of a row (and its child rows) under new ids. A row the user names by
     its description gets one described attribute from another row, so the two differ in
     exactly what tells them apart."""
-    if not table.id_prefix:
+    if not table.id_format:
         raise Dropped(f"{table.name} has no generated ids to clone")
     twin = dict(row)
-    twin[table.primary_key] = f"{table.id_prefix}9{serial:04d}"
+    twin[table.primary_key] = scenario_id(env.ir, table, int(f"9{serial:04d}"))
     used = next((t for t in table.described_as  # the description the user will give of this row
                  if all(row.get(m.group(1)) not in (None, "") for m in FIELD.finditer(t))), None)
     described = sorted({m.group(1) for m in FIELD.finditer(used) if not m.group(2)
@@ -45,9 +52,10 @@ def clone(env: Environment, table: TableIR, row: dict[str, Any], serial: int,
     statements = [insert_statement(table, twin)]
     for child in env.ir.tables:
         fk = next((c.name for c in child.columns if c.references == (table.name, table.primary_key)), None)
-        if fk is None or child.name == table.name or not child.id_prefix:
+        if fk is None or child.name == table.name or not child.id_format:
             continue
         for n, kid in enumerate(env.rows(child.name, f"WHERE {fk} = ?", (row[table.primary_key],))):
-            kid = dict(kid, **{fk: twin[table.primary_key], child.primary_key: f"{child.id_prefix}9{serial:02d}{n:02d}"})
+            kid = dict(kid, **{fk: twin[table.primary_key],
+                               child.primary_key: scenario_id(env.ir, child, int(f"9{serial:02d}{n:02d}"))})
             statements.append(insert_statement(child, kid))
     return twin, statements

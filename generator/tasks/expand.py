@@ -218,7 +218,7 @@ class Expander:
         target = draft.goals[0]
         table = self.ir.table(target.key.table)
         # a composite UNIQUE (one review per customer and product) makes a faithful twin impossible
-        clonable = table.id_prefix and "UNIQUE (" not in table.create_sql
+        clonable = table.id_format and "UNIQUE (" not in table.create_sql
         if clonable and table.name != self.ir.actor and rng.random() < 0.8:
             twin, more = clone(self.env, table, target.row, 1 + index % 9000, rng)
             draft.statements += more

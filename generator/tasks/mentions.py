@@ -80,9 +80,9 @@ class Mentions:
 
     def of_id(self, value: Any) -> str | None:
         """The description of the row an id-like value names (`OI00039`: a line of an order), found
-        by the id prefixes of the tables, or None."""
-        m = re.fullmatch(r"([A-Z]{1,4})\d{4,}", value) if isinstance(value, str) else None
-        table = next((t for t in self.ir.tables if m and t.id_prefix == m.group(1)), None)
+        by the shapes of the tables' generated ids (prefixed ones first: a locator looks like F00017), or None."""
+        shaped = sorted((t for t in self.ir.tables if t.id_format), key=lambda t: t.id_format == "locator")
+        table = next((t for t in shaped if isinstance(value, str) and re.fullmatch(t.id_pattern, value)), None)
         return self.of(table.name, value) if table is not None else None
 
     def of(self, table_name: str, key: Any) -> str | None:

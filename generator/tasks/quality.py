@@ -43,8 +43,8 @@ def chain_quality(scenarios: list[Scenario], ir: DomainIR, askable: list[str]) -
     argument refers to, which write tools users may ask for are goals, and ids of rows the user
     only knows by description (which must not appear in an instruction)."""
     n = max(1, len(scenarios))
-    hidden = [t.id_prefix for t in ir.tables if t.described_as and t.id_prefix]
-    unknown = re.compile(rf"\b(?:{'|'.join(hidden)})\d{{4,}}\b") if hidden else None
+    hidden = [t.id_pattern for t in ir.tables if t.described_as and t.id_format]
+    unknown = re.compile(rf"\b(?:{'|'.join(hidden)})\b") if hidden else None
     writes, reads, feeding = [], [], 0
     for s in scenarios:
         tools = [ir.tool(a.tool) for a in s.gold_actions]

@@ -12,10 +12,12 @@ import json
 import re
 from typing import Any
 
+from generator import ids
 from generator.llm import ChatModel
 from generator.tasks.scenario import Scenario
 
-VALUE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}:\d{2})?|\b[A-Z]{1,4}\d{3,}\b|\d+(?:\.\d+)?")
+VALUE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}:\d{2})?|\b(?:[A-Z]{1,4}\d{3,}|"
+                   + ids.ANY_ID + r")\b|\d+(?:\.\d+)?")
 
 SYSTEM = (
     "You rewrite customer requests so they read like a real person wrote them. Keep every id, number, date, "

@@ -11,6 +11,7 @@ import random
 import re
 from typing import Any
 
+from generator import ids
 from generator.compile.ir import DomainIR, ToolIR
 from generator.compile.names import singular, words
 from generator.tasks.answers import accepted
@@ -30,7 +31,7 @@ FRAMES = ["I'd like you to {phrase}", "Could you {phrase}", "Please {phrase}", "
           "Can you {phrase}"]
 JOINERS = ["Also,", "After that,", "One more thing:", "And then"]
 CLOSINGS = ["Thanks!", "Thank you.", "That's all for now.", "Appreciate it.", ""]
-ID_LIKE = re.compile(r"\b[A-Z]{1,4}\d{4,}\b")
+ID_LIKE = re.compile(rf"\b(?:{ids.ANY_ID})\b")
 
 
 def phrase(tool: ToolIR) -> str:

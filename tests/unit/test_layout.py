@@ -14,7 +14,7 @@ import networkx as nx
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "generator"
 STAGES = ["spec", "compile", "probe", "tasks", "harness", "integrations"]  # pipeline order: each imports only those before it
-SHARED = {"generator.errors", "generator.judge", "generator.llm", "generator.sandbox"}
+SHARED = {"generator.errors", "generator.ids", "generator.judge", "generator.llm", "generator.sandbox"}
 # Importers of the CLI besides `python -m generator`: a synthesis worker writes the same summary.
 CLI_USERS = {"generator.__main__", "generator.synth.worker"}
 # Known debt: the checker dry-runs lowering's CREATE TABLE in SQLite and applies lowering's

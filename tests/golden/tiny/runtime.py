@@ -22,8 +22,13 @@ import aiosqlite
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
+from .ids import make_id
+
 HERE = Path(__file__).parent
-ID_PREFIXES = {"customers": "C", "orders": "O"}
+ID_FORMATS = {
+    "customers": ("counter", "C", "customer_id"),
+    "orders": ("counter", "O", "order_id"),
+}  # table -> (id format, prefix, key column): see ids.py
 _seed_image: bytes | None = None
 
 
@@ -437,11 +442,19 @@ class Tx:
         )
 
     async def new_id(self, table: str) -> str:
-        """The next id of `table`, from a sequence stored with the data (so ids replay)."""
-        rows = await self.fetch_all(
-            "UPDATE _id_sequence SET last = last + 1 WHERE tbl = ? RETURNING last", (table,)
-        )
-        return f"{ID_PREFIXES[table]}{rows[0]['last']:05d}"
+        """The next id of `table`: the next number of a sequence stored with the data (so ids replay) in
+        the table's id format, passing over a number whose id the format skips or a row already holds."""
+        id_format, prefix, key = ID_FORMATS[table]
+        while True:
+            rows = await self.fetch_all(
+                "UPDATE _id_sequence SET last = last + 1 WHERE tbl = ? RETURNING last", (table,)
+            )
+            ident = make_id(id_format, prefix, table, rows[0]["last"], self.today)
+            if (
+                ident is not None
+                and await self.fetch_one(f"SELECT 1 FROM {table} WHERE {key} = ?", (ident,)) is None
+            ):
+                return ident
 
 
 class Store:
