@@ -95,7 +95,7 @@ class PaymentMethod(BaseModel):
 class Reservation(BaseModel):
     """A row of reservations: Bookings of one user for one or more passengers on a one-way or round trip, all in one cabin."""
 
-    reservation_id: str = Field(description="Reservation id, like R00001.")
+    reservation_id: str = Field(description="Reservation id (a six-character record locator), like ZF4K7Q.")
     user_id: str = Field(description="User who made and owns the reservation.")
     outbound_flight_id: str = Field(description="Outbound flight.")
     return_flight_id: str | None = Field(

@@ -29,7 +29,7 @@ ID_FORMATS = {
     "flights": ("counter", "F", "flight_id"),
     "users": ("counter", "U", "user_id"),
     "payment_methods": ("counter", "PM", "payment_method_id"),
-    "reservations": ("counter", "R", "reservation_id"),
+    "reservations": ("locator", None, "reservation_id"),
     "passengers": ("counter", "P", "passenger_id"),
     "payments": ("counter", "PY", "payment_id"),
     "saved_passengers": ("counter", "SP", "saved_passenger_id"),

@@ -18,6 +18,14 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
+from .constants import (
+    COMPENSATION_PER_PASSENGER,
+    FREE_BAGS,
+    INSURANCE_PER_PASSENGER,
+    MAX_BAGS_PER_PASSENGER,
+    free_bags,
+    paid_bag_fee,
+)
 from .episodes import Episodes, EpisodeServer, add_routes
 from .gym import add_gym_routes
 from .models import (
@@ -923,7 +931,9 @@ async def list_user_reservations(
 @tool(READ)
 async def get_reservation(
     ctx: Context,
-    reservation_id: Annotated[str, Field(description="Reservation id, like R00001.")],
+    reservation_id: Annotated[
+        str, Field(description="Reservation id (a six-character record locator), like ZF4K7Q.")
+    ],
 ) -> ReservationDetails:
     """Get a reservation with its passengers and its payment ledger (charges and refunds)."""
     async with store(ctx).read() as db:
@@ -1007,11 +1017,7 @@ async def get_baggage_allowance(
                 "SELECT COUNT(*) AS n FROM passengers WHERE reservation_id = ?", (reservation_id,)
             )
         )["n"]
-        per = {
-            "regular": {"basic_economy": 0, "economy": 1, "business": 2},
-            "silver": {"basic_economy": 1, "economy": 2, "business": 3},
-            "gold": {"basic_economy": 2, "economy": 3, "business": 4},
-        }[owner["membership"]][reservation["cabin"]]
+        per = FREE_BAGS[owner["membership"]][reservation["cabin"]]
         return GetBaggageAllowanceResult(
             reservation_id=reservation_id,
             membership=owner["membership"],
@@ -1021,7 +1027,7 @@ async def get_baggage_allowance(
             free_bags_total=per * pax,
             checked_bags=reservation["checked_bags"],
             paid_bags=max(0, reservation["checked_bags"] - per * pax),
-            max_bags=5 * pax,
+            max_bags=MAX_BAGS_PER_PASSENGER * pax,
         )
 
 
@@ -1155,16 +1161,11 @@ async def quote_booking(
                     outbound_arrival=outbound_flight["arrival_at"],
                 )
             flights.append(return_flight)
-        per = {
-            "regular": {"basic_economy": 0, "economy": 1, "business": 2},
-            "silver": {"basic_economy": 1, "economy": 2, "business": 3},
-            "gold": {"basic_economy": 2, "economy": 3, "business": 4},
-        }[user["membership"]][cabin]
         bags = checked_bags or 0
-        free = per * passenger_count
+        free = free_bags(user["membership"], cabin, passenger_count)
         fare_total = sum(f["price_" + cabin] for f in flights) * passenger_count
-        insurance_cost = 30.0 * passenger_count if insurance else 0.0
-        baggage_fee = 50.0 * max(0, bags - free)
+        insurance_cost = INSURANCE_PER_PASSENGER * passenger_count if insurance else 0.0
+        baggage_fee = paid_bag_fee(bags, free)
         seats = min(f["seats_" + cabin] for f in flights)
         return QuoteBookingResult(
             fare_total=fare_total,
@@ -1292,17 +1293,14 @@ async def book_reservation(
                     needed=count,
                 )
         bags = checked_bags or 0
-        if bags > 5 * count:
-            raise fail("too_many_bags", passengers=count, limit=5 * count, requested=bags)
-        per = {
-            "regular": {"basic_economy": 0, "economy": 1, "business": 2},
-            "silver": {"basic_economy": 1, "economy": 2, "business": 3},
-            "gold": {"basic_economy": 2, "economy": 3, "business": 4},
-        }[user["membership"]][cabin]
-        free = per * count
+        if bags > MAX_BAGS_PER_PASSENGER * count:
+            raise fail(
+                "too_many_bags", passengers=count, limit=MAX_BAGS_PER_PASSENGER * count, requested=bags
+            )
+        free = free_bags(user["membership"], cabin, count)
         fare_total = sum(f["price_" + cabin] for f in flights) * count
-        insurance_cost = 30.0 * count if insurance else 0.0
-        baggage_fee = 50.0 * max(0, bags - free)
+        insurance_cost = INSURANCE_PER_PASSENGER * count if insurance else 0.0
+        baggage_fee = paid_bag_fee(bags, free)
         total = round(fare_total + insurance_cost + baggage_fee, 2)
 
         methods = []
@@ -1860,17 +1858,13 @@ async def add_checked_bags(
             )
         )["n"]
         total = reservation["checked_bags"] + bags
-        if total > 5 * pax:
-            raise fail("too_many_bags", passengers=pax, limit=5 * pax, requested=total)
+        if total > MAX_BAGS_PER_PASSENGER * pax:
+            raise fail("too_many_bags", passengers=pax, limit=MAX_BAGS_PER_PASSENGER * pax, requested=total)
         owner = await db.fetch_one(
             "SELECT membership FROM users WHERE user_id = ?", (reservation["user_id"],)
         )
-        free = {
-            "regular": {"basic_economy": 0, "economy": 1, "business": 2},
-            "silver": {"basic_economy": 1, "economy": 2, "business": 3},
-            "gold": {"basic_economy": 2, "economy": 3, "business": 4},
-        }[owner["membership"]][reservation["cabin"]] * pax
-        fee = 50.0 * (max(0, total - free) - max(0, reservation["checked_bags"] - free))
+        free = free_bags(owner["membership"], reservation["cabin"], pax)
+        fee = paid_bag_fee(total, free) - paid_bag_fee(reservation["checked_bags"], free)
         if fee > 0:
             if payment_method["kind"] == "gift_card":
                 balance = payment_method["balance"] or 0.0
@@ -1961,7 +1955,7 @@ async def add_travel_insurance(
                 "SELECT COUNT(*) AS n FROM passengers WHERE reservation_id = ?", (reservation_id,)
             )
         )["n"]
-        cost = 30.0 * pax
+        cost = INSURANCE_PER_PASSENGER * pax
         if payment_method["kind"] == "gift_card":
             balance = payment_method["balance"] or 0.0
             if balance < cost:
@@ -2176,9 +2170,9 @@ async def issue_compensation_certificate(
                     (await db.fetch_one("SELECT status FROM flights WHERE flight_id = ?", (fid,)))["status"]
                 )
         if "cancelled" in statuses:
-            per = 100.0
+            per = COMPENSATION_PER_PASSENGER["cancelled"]
         elif "delayed" in statuses:
-            per = 50.0
+            per = COMPENSATION_PER_PASSENGER["delayed"]
         else:
             raise fail("no_disruption", reservation_id=reservation_id)
         if not (

@@ -196,7 +196,7 @@ class LabOrder(BaseModel):
 class Invoice(BaseModel):
     """A row of invoices: Bills for completed visits; the patient owes the copay when an active policy covers the visit, otherwise the full visit fee."""
 
-    invoice_id: str = Field(description="Invoice id, like INV00001.")
+    invoice_id: str = Field(description="Invoice number, like INV-2026-000001.")
     appointment_id: str = Field(description="The completed visit billed (one invoice per visit).")
     patient_id: str = Field(description="Who pays.")
     policy_id: str | None = Field(None, description="The policy that was valid on the visit date, if any.")

@@ -36,7 +36,7 @@ ID_FORMATS = {
     "medications": ("counter", "M", "medication_id"),
     "prescriptions": ("counter", "RX", "prescription_id"),
     "lab_orders": ("counter", "LAB", "lab_order_id"),
-    "invoices": ("counter", "INV", "invoice_id"),
+    "invoices": ("dated", "INV", "invoice_id"),
     "payments": ("counter", "PAY", "payment_id"),
     "messages": ("counter", "MSG", "message_id"),
 }  # table -> (id format, prefix, key column): see ids.py

@@ -18,6 +18,7 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
+from .constants import MAX_REFILLS, PAYMENT_TERMS_DAYS, billing_basis, patient_share
 from .episodes import Episodes, EpisodeServer, add_routes
 from .gym import add_gym_routes
 from .models import (
@@ -485,12 +486,8 @@ async def estimate_visit_cost(
             (patient_id, day, day),
         )
         fee = provider["visit_fee"]
-        if policy is None:
-            basis, due = "self_pay", fee
-        elif visit_type != "in_person" and not policy["telehealth_covered"]:
-            basis, due = "telehealth_not_covered", fee
-        else:
-            basis, due = "copay", min(policy["copay"], fee)
+        basis = billing_basis(policy, visit_type)
+        due = patient_share(basis, policy, fee)
         return EstimateVisitCostResult(
             visit_fee=fee,
             patient_amount=round(due, 2),
@@ -1524,7 +1521,7 @@ async def prescribe_medication(
             raise fail("not_treating_provider", appointment_id=appointment_id, provider_id=provider_id)
         if appointment["status"] not in ("completed",):
             raise fail("appointment_not_completed", appointment=appointment, appointment_id=appointment_id)
-        if refills > 5:
+        if refills > MAX_REFILLS:
             raise fail("too_many_refills", refills=refills)
         if medication["controlled"]:
             if appointment["visit_type"] != "in_person":
@@ -1968,14 +1965,10 @@ async def create_invoice(
             (appointment["patient_id"], visit_date, visit_date),
         )
         fee = provider["visit_fee"]
-        if policy is None:
-            basis, due = "self_pay", fee
-        elif appointment["visit_type"] != "in_person" and not policy["telehealth_covered"]:
-            basis, due = "telehealth_not_covered", fee
-        else:
-            basis, due = "copay", min(policy["copay"], fee)
+        basis = billing_basis(policy, appointment["visit_type"])
+        due = patient_share(basis, policy, fee)
         due = round(due, 2)
-        due_date = await db.fetch_one("SELECT date(?, '+30 days') AS d", (db.today,))
+        due_date = await db.fetch_one("SELECT date(?, ?) AS d", (db.today, f"+{PAYMENT_TERMS_DAYS} days"))
         invoice_id = await db.new_id("invoices")
         await db.insert(
             "invoices",

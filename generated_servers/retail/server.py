@@ -18,6 +18,15 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
+from .constants import (
+    HALF_CENT,
+    MAX_ADDRESSES,
+    MAX_GIFT_CARD_BALANCE,
+    MAX_TOP_UP,
+    MAX_WISHLIST_ITEMS,
+    valid_state,
+    valid_zip,
+)
 from .episodes import Episodes, EpisodeServer, add_routes
 from .gym import add_gym_routes
 from .models import (
@@ -344,12 +353,12 @@ async def add_address(
         count = await db.fetch_one(
             "SELECT COUNT(*) AS n FROM addresses WHERE customer_id = ?", (customer_id,)
         )
-        if count["n"] >= 5:
+        if count["n"] >= MAX_ADDRESSES:
             raise fail("address_limit", customer_id=customer_id)
         code = state.strip().upper()
-        if len(code) != 2 or not code.isalpha():
+        if not valid_state(code):
             raise fail("invalid_state", state=state)
-        if len(zip.strip()) != 5 or not zip.strip().isdigit():
+        if not valid_zip(zip.strip()):
             raise fail("invalid_zip", zip=zip)
         address_id = await db.new_id("addresses")
         await db.insert(
@@ -397,9 +406,9 @@ async def update_address(
             raise fail("no_changes", fields="label, line1, line2, city, state, zip")
         if "state" in changes:
             changes["state"] = changes["state"].upper()
-            if len(changes["state"]) != 2 or not changes["state"].isalpha():
+            if not valid_state(changes["state"]):
                 raise fail("invalid_state", state=state)
-        if "zip" in changes and (len(changes["zip"]) != 5 or not changes["zip"].isdigit()):
+        if "zip" in changes and not valid_zip(changes["zip"]):
             raise fail("invalid_zip", zip=zip)
         await db.update("addresses", "address_id", address_id, changes)
         row = await db.fetch_one("SELECT * FROM addresses WHERE address_id = ?", (address_id,))
@@ -624,7 +633,7 @@ async def top_up_gift_card(
         if payment_method["status"] != "active":
             raise fail("payment_method_inactive", payment_method_id=payment_method_id)
         amount = round(amount, 2)
-        if amount > 500 or gift_card["balance"] + amount > 2000:
+        if amount > MAX_TOP_UP or gift_card["balance"] + amount > MAX_GIFT_CARD_BALANCE:
             raise fail(
                 "top_up_too_large",
                 amount=f"{amount:.2f}",
@@ -1086,7 +1095,7 @@ async def cancel_order(
         )
         refunded = 0.0
         for p in paid:
-            if p["net"] < 0.005:
+            if p["net"] < HALF_CENT:
                 continue
             await db.insert(
                 "transactions",
@@ -1206,7 +1215,7 @@ async def modify_order_payment(
                 amount=f"{total:.2f}",
             )
         for p in paid:
-            if p["net"] < 0.005:
+            if p["net"] < HALF_CENT:
                 continue
             await db.insert(
                 "transactions",
@@ -1225,7 +1234,7 @@ async def modify_order_payment(
                     "UPDATE payment_methods SET balance = ROUND(balance + ?, 2) WHERE payment_method_id = ?",
                     (p["net"], p["payment_method_id"]),
                 )
-        if total >= 0.005:
+        if total >= HALF_CENT:
             await db.insert(
                 "transactions",
                 {
@@ -1339,7 +1348,7 @@ async def modify_order_items(
                 line["order_item_id"],
                 {"variant_id": new["variant_id"], "unit_price": new["price"]},
             )
-        if abs(diff) >= 0.005:
+        if abs(diff) >= HALF_CENT:
             await db.insert(
                 "transactions",
                 {
@@ -1562,7 +1571,7 @@ async def complete_return(
         method = await db.fetch_one(
             "SELECT * FROM payment_methods WHERE payment_method_id = ?", (order["payment_method_id"],)
         )
-        if refund >= 0.005:
+        if refund >= HALF_CENT:
             await db.insert(
                 "transactions",
                 {
@@ -1694,7 +1703,7 @@ async def request_exchange(
                 line["order_item_id"],
                 {"status": "exchange_requested", "exchange_variant_id": new["variant_id"]},
             )
-        if abs(diff) >= 0.005:
+        if abs(diff) >= HALF_CENT:
             await db.insert(
                 "transactions",
                 {
@@ -1944,7 +1953,7 @@ async def add_to_wishlist(
         count = await db.fetch_one(
             "SELECT COUNT(*) AS n FROM wishlist_items WHERE customer_id = ?", (customer_id,)
         )
-        if count["n"] >= 25:
+        if count["n"] >= MAX_WISHLIST_ITEMS:
             raise fail("wishlist_full", customer_id=customer_id)
         wishlist_item_id = await db.new_id("wishlist_items")
         await db.insert(
