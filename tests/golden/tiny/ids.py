@@ -89,7 +89,8 @@ def pattern(fmt: str, prefix: str | None) -> str:
     return rf"{re.escape(prefix or '')}\d{{4,}}"
 
 
-LOCATOR = r"(?=[A-Z0-9]{0,5}[0-9])(?=[A-Z0-9]{0,5}[A-Z])[A-Z0-9]{6}"  # a digit and a letter among six
+# six letters and digits, at least one of each, not shaped like a counter id (F00017)
+LOCATOR = r"(?![A-Z]{1,4}[0-9]{4,}(?![A-Z0-9]))(?=[A-Z0-9]{0,5}[0-9])(?=[A-Z0-9]{0,5}[A-Z])[A-Z0-9]{6}"
 ANY_ID = rf"[A-Z]{{1,4}}-\d{{4}}-\d{{4,}}|[A-Z]{{1,4}}\d{{4,}}|{LOCATOR}"  # an id of any format, in text
 
 
