@@ -175,7 +175,7 @@ class Seeder:
         columns = list(table.columns)
         sql = f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
         taken = {row.get(table.primary_key) for row in given}
-        keys = (key for n in range(1, ids.SCENARIO_SERIALS)  # generated keys: the sequence, past given ones
+        keys = (key for n in range(1, 10**6)  # generated keys: the sequence, past given ones
                 if (key := ids.make_id(table.id_format, table.id_prefix, name, n, self.spec.now[:10])) not in taken
                 and key is not None)
         for n, parent in enumerate([None] * len(given) + plan):

@@ -23,9 +23,7 @@ BITS = 30  # six symbols of five bits
 MASK = (1 << BITS) - 1
 MULTIPLIERS = (0x2C1B3C6D, 0x297A2D39)  # odd, so multiplying is a bijection modulo 2**30
 COUNTER_LIKE = re.compile(r"[A-Z]{1,4}\d{4,}")
-SCENARIO_SERIALS = (
-    90_000  # numbers from here on are for rows scenarios add (look-alikes), not the seed's sequence
-)
+SCENARIO_SERIALS = 90_000  # from here on: numbers of rows scenarios add (look-alikes), past the sequence
 
 
 def _mix(x: int) -> int:
@@ -73,10 +71,8 @@ def number(fmt: str, prefix: str | None, table: str, ident: str) -> int | None:
         for c in ident:
             x = (x << 5) | ALPHABET.index(c)
         return (_unmix(x) - _salt(table)) & MASK
-    shape = (
-        rf"{re.escape(prefix or '')}-\d{{4}}-(\d+)" if fmt == "dated" else rf"{re.escape(prefix or '')}(\d+)"
-    )
-    match = re.fullmatch(shape, ident)
+    start = re.escape(prefix or "")
+    match = re.fullmatch(rf"{start}-\d{{4}}-(\d+)" if fmt == "dated" else rf"{start}(\d+)", ident)
     return int(match[1]) if match else None
 
 
