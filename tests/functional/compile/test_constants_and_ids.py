@@ -35,7 +35,9 @@ def test_constants_and_helpers_are_one_readable_read_only_module(travel):
     source = build.files["constants.py"]
     assert 'FREE_BAGS = frozen({"regular": {"economy": 0, "business": 2}' in source
     assert "def free_bags(membership: Any, cabin: Any, passengers: Any) -> Any:" in source
-    assert "from .constants import MAX_BAGS, REFUNDABLE_CABINS, bag_fee, free_bags" in build.files["server.py"]
+    server_code = build.files["server.py"]
+    assert "from .constants import MAX_BAGS, NEW_MEMBERSHIP, REFUNDABLE_CABINS, bag_fee, free_bags" in server_code
+    assert '"membership": NEW_MEMBERSHIP,' in server_code  # `set: {membership: $const.NEW_MEMBERSHIP}`
     constants = __import__(server.__name__.rpartition(".")[0] + ".constants", fromlist=["FREE_BAGS"])
     with pytest.raises(TypeError):
         constants.FREE_BAGS["gold"]["economy"] = 9  # shared by every episode: nobody may change it
@@ -81,6 +83,16 @@ async def test_new_ids_continue_each_sequence_in_its_format(travel, tmp_path):
     assert all(re.fullmatch(ids.pattern("locator", None), b) for b in locators)
     (level,) = query(path, "SELECT membership FROM members WHERE member_id = 'M00002'")[0]
     assert made[0]["bag_fee"] == 50.0 * max(0, 4 - {"regular": 0, "gold": 1}[level] * 2)
+
+
+async def test_a_create_tool_sets_a_constant_and_takes_the_next_counter_id(travel, tmp_path):
+    _, server, runtime = travel
+    path = db_file(runtime, tmp_path)
+    (count,) = query(path, "SELECT COUNT(*) FROM members")[0]
+    async with Client(server.build_server(path)) as client:
+        joined = await client.call_tool("join", {"name": "Ada Lovelace"})
+    assert joined.structured_content == {"member_id": f"M{count + 1:05d}", "name": "Ada Lovelace",
+                                         "membership": "regular"}
 
 
 async def test_a_precondition_compares_with_a_constant(travel, tmp_path):
