@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,21 @@ from generator.tasks.values import Values
 def story_args(tool: ToolIR, rng: random.Random) -> dict[str, Any]:
     """The values one of the tool's stories (drawn with `rng`) gives its call, or {} without stories."""
     return dict(rng.choice(tool.stories).args) if tool.stories else {}
+
+
+def rebased(setup: list[str], args: dict[str, Any], old: str, new: str) -> tuple[list[str], dict[str, Any]]:
+    """A spec test's setup and arguments with its fixed user `old` replaced by `new`: the rows the
+    setup gives that user (a saved card, a delivered order) become the new user's."""
+    quoted = re.compile(rf"'{re.escape(old)}'")
+
+    def swap(value: Any) -> Any:
+        if isinstance(value, list):
+            return [swap(v) for v in value]
+        if isinstance(value, dict):
+            return {k: swap(v) for k, v in value.items()}
+        return new if value == old else value
+
+    return [quoted.sub(f"'{new}'", sql) for sql in setup], swap(args)
 
 
 def story_of(tool: ToolIR, args: dict[str, Any]):
@@ -57,6 +73,22 @@ class Environment:
         t = self.ir.table(table)
         sql = f"SELECT * FROM {table} {where} ORDER BY {t.primary_key}"
         return [dict(r) for r in self.seed.execute(sql, params)]
+
+    def by_owner(self, table: TableIR, rows: list[dict[str, Any]], rng: random.Random) -> list[dict[str, Any]]:
+        """`rows` in an order that is uniform over their owners rather than over rows: each owner (in a
+        random order) comes up once before any comes up twice, so a user with many rows is not
+        picked more often."""
+        owners = sorted({str(self.owner_of(table, r)) for r in rows})
+        rng.shuffle(owners)
+        rank = {o: i for i, o in enumerate(owners)}
+        rng.shuffle(rows)
+        seen: dict[str, int] = {}
+        keyed = []
+        for i, r in enumerate(rows):
+            owner = str(self.owner_of(table, r))
+            seen[owner] = seen.get(owner, -1) + 1
+            keyed.append((seen[owner], rank[owner], i))
+        return [rows[i] for *_, i in sorted(keyed)]
 
     def owner_column(self, table: TableIR) -> str | None:
         if table.name == self.actor.name:

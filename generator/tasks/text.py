@@ -87,7 +87,7 @@ class Phrasebook:
         asks = [a for a in tool.asks if story is not None or "{story}" not in a] or list(tool.asks)
         told = story.tell.rstrip(".") if story is not None else ""
         text = rng.choice(asks).format_map({"reason": reason, "story": told, **values})  # a `reason` param is the value
-        return re.sub(r"(^|[.!?] )([a-z])", lambda m: m.group(1) + m.group(2).upper(), text)  # "my visit" opening a sentence
+        return capitalized(text)
 
     @staticmethod
     def mention(ref: tuple[str, str] | None, value: Any, mentions: Mentions | None) -> str | None:
@@ -126,8 +126,7 @@ class Phrasebook:
         for i, goal in enumerate(draft.goals):
             sentence = self.request(goal.tool, goal.args, goal.key.param, rng, mentions)
             if i:
-                lead = sentence if sentence.startswith("I ") or sentence.startswith("I'") else sentence[0].lower() + sentence[1:]
-                sentence = f"{rng.choice(JOINERS)} {lead}"
+                sentence = f"{rng.choice(JOINERS)} {lowered(sentence)}"
             parts.append(sentence)
             story = story_of(goal.tool, goal.args)
             composed = set(story.facts) if story is not None else set()  # the user tells what happened instead
@@ -141,8 +140,8 @@ class Phrasebook:
         goal = draft.goals[0] if draft.goals else None
         key = goal and goal.args[goal.key.param]
         about = goal and ((mentions and mentions.of(goal.key.table, key)) or f"{words(singular(goal.key.table))} {key}")
-        for _, column, _ in draft.info:
-            parts.append(f"Also, what is the {words(column)} of {about}?")
+        questions = [self.asked(t, c, about) for t, c, _ in draft.info]
+        parts += [f"Also, {lowered(q)}" for q in questions]
         if draft.kind == "refusal":
             d = next(d for d in draft.distractors if d["role"] == "forbidden")
             other = self.name_of(d["owner"]) if d.get("owner") else "a friend"
@@ -168,9 +167,15 @@ class Phrasebook:
                if c.policy != "exempt" and c.name not in asked and c.name != actor.primary_key
                and me.get(c.name) is not None},
         }
-        unknown = [f"the {words(c)} of {about}" for _, c, _ in draft.info]
+        unknown = [f'the answer to "{q}"' for q in questions]
         return User(profile=profile, instruction=instruction, known_info=sorted(set(known)), unknown_info=unknown,
                     behaviour=self.behaviour(draft, unknown))
+
+    def asked(self, table: str, column: str, about: str) -> str:
+        """The user's question for a value of the row they name `about`: the column's `asked`, else
+        one built from the column's name."""
+        text = self.ir.table(table).column(column).asked or f"What is the {words(column)} of {{row}}?"
+        return capitalized(text.format(row=about))
 
     def behaviour(self, draft: Draft, unknown: list[str]) -> list[str]:
         """Rules for the user simulator, from what the scenario asks of the agent."""
@@ -197,6 +202,16 @@ class Phrasebook:
         if draft.forbidden is not None:
             said.append("I'm sorry, I cannot do the other request: our policy does not allow it.")
         return " ".join(said)
+
+
+def lowered(sentence: str) -> str:
+    """A sentence to follow "Also," or "After that,": its first letter lower-cased, unless it is "I"."""
+    return sentence if re.match(r"I\b", sentence) else sentence[0].lower() + sentence[1:]
+
+
+def capitalized(text: str) -> str:
+    """Sentences that start with a capital ("my visit" opening a sentence)."""
+    return re.sub(r"(^|[.!?] )([a-z])", lambda m: m.group(1) + m.group(2).upper(), text)
 
 
 def ungrounded(text: str, values: set[str]) -> list[str]:
