@@ -67,6 +67,7 @@ class Environment:
             raise Dropped(f"domain {self.ir.name} names no actor table (spec field 'actor')")
         self.actor = self.ir.table(self.ir.actor)
         self.owners: dict[tuple[str, Any], Any] = {}
+        self.links: dict[tuple[str, Any], list[Any]] = {}
         self.values = Values(self)
 
     def rows(self, table: str, where: str = "", params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
@@ -89,6 +90,23 @@ class Environment:
             seen[owner] = seen.get(owner, -1) + 1
             keyed.append((seen[owner], rank[owner], i))
         return [rows[i] for *_, i in sorted(keyed)]
+
+    def linked(self, table_name: str, owner: Any) -> list[Any]:
+        """Keys of the rows of a table no one owns that the owner's own rows name (the products in
+        their orders, the doctors of their visits): what a person asks about; [] for an owned table."""
+        table = self.ir.table(table_name)
+        if self.owner_column(table) is not None or any(
+                c.references and self.owner_column(self.ir.table(c.references[0])) for c in table.columns):
+            return []
+        if (table_name, owner) not in self.links:
+            found: set[Any] = set()
+            for t in self.ir.tables:
+                for c in t.columns:
+                    if c.references == (table_name, table.primary_key) and (column := self.owner_column(t)):
+                        found |= {r[0] for r in self.seed.execute(
+                            f"SELECT DISTINCT {c.name} FROM {t.name} WHERE {column} = ?", (owner,)) if r[0] is not None}
+            self.links[(table_name, owner)] = sorted(found, key=str)
+        return self.links[(table_name, owner)]
 
     def owner_column(self, table: TableIR) -> str | None:
         if table.name == self.actor.name:
@@ -120,10 +138,16 @@ class Environment:
                         return found[0]
         return None
 
-    def call_args(self, tool: ToolIR, load: LoadIR, row: dict[str, Any], rng: random.Random) -> dict[str, Any] | None:
+    def call_args(self, tool: ToolIR, load: LoadIR, row: dict[str, Any], rng: random.Random,
+                  linked: bool = False) -> dict[str, Any] | None:
         """Arguments for a call of `tool` on `row` (enum values without an example drawn with `rng`,
-        one of the tool's stories drawn too), or None when a required argument cannot be derived."""
+        one of the tool's stories drawn too; with `linked`, a row no one owns drawn among those the
+        row's owner has to do with), or None when a required argument cannot be derived."""
         args = self.values.vary(tool, load, row, self.planner.derive(tool, load, row), rng)
+        owner = self.owner_of(self.ir.table(load.table), row) if linked else None
+        for p in tool.params if owner is not None else ():
+            if p.ref and p.name != load.param and p.name in args and (mine := self.linked(p.ref[0], owner)):
+                args[p.name] = rng.choice(mine)
         for p in tool.params:
             if p.enum and not p.ref and p.example is None and p.name in args and p.default is None:
                 args[p.name] = rng.choice(p.enum)

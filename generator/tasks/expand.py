@@ -117,13 +117,15 @@ class Expander:
             rows = self.env.rows(table.name)
         rows = self.env.by_owner(table, rows, rng) if actor_id is None else rng.sample(rows, len(rows))
         tries = 0
-        for row in rows:
+        # a request on the user's own record may name a row no one owns: then also try ones they have to do with
+        draws = (False, True, True) if table.name == self.ir.actor else (False,)
+        for row, linked in [(r, linked) for r in rows for linked in draws]:
             if row[table.primary_key] in taken or tries >= 4:
                 continue
             row_owner = self.env.owner_of(table, row)
             if row_owner is None or (actor_id is not None and (row_owner == actor_id) == foreign):
                 continue
-            args = self.env.call_args(tool, load, row, rng)
+            args = self.env.call_args(tool, load, row, rng, linked)
             if args is None:
                 continue
             tries += 1
@@ -256,12 +258,14 @@ class Expander:
             draft.guards.append((table.name, twin[table.primary_key]))
             draft.distractors.append({"role": "look-alike", "table": table.name, "id": twin[table.primary_key],
                                       "of": target.row[table.primary_key]})
-        if kind == "information":  # the answer is read from the row asked about, before any change to it
+        if kind == "information":
             draft.info.append(question(self.env, draft.goals[0], rng))
-            table, _, key = draft.info[0]
-            draft.actions += [a for a in [self.reads.get(table, key)] if a is not None]
-        for goal in draft.goals:
+        for i, goal in enumerate(draft.goals):
             draft.actions += [a for a in self.reads.lookups(goal, rng, actor_id) if a not in draft.actions]
+            if draft.info and not i:  # the answer is read before any change, unless a lookup already read the row
+                table, _, key = draft.info[0]
+                read = {self.ir.tool(a.tool).table for a in draft.actions}
+                draft.actions += [a for a in [self.reads.get(table, key)] if a is not None and table not in read]
             if goal.refused is None:
                 draft.actions.append(Action(tool=goal.tool.name, arguments=goal.args))
         return draft
@@ -289,6 +293,9 @@ class Expander:
         except sqlite3.Error as exc:  # the server names the statement: "initial_state.statements[6]: UNIQUE ..."
             raise Dropped(f"initial state breaks a constraint ({str(exc).split(': ', 1)[-1].split(':')[0]})") from None
         _, initial = await self.env.run(image, [])
+        key = self.env.actor.primary_key  # the caller as the initial state has them (a spec test may upgrade them)
+        cur = initial.execute(f"SELECT * FROM {self.ir.actor} WHERE {key} = ?", (draft.actor[key],))
+        draft.actor = dict(zip([d[0] for d in cur.description], cur.fetchone(), strict=True))
         draft.rivals = [rivals(self.env, initial, t, c, key, draft) for t, c, key in draft.info]
         draft.info = [(t, c, initial.execute(f"SELECT {c} FROM {t} WHERE {self.ir.table(t).primary_key} = ?",
                                              (key,)).fetchone()[0]) for t, c, key in draft.info]

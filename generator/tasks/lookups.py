@@ -28,14 +28,29 @@ class Lookups:
         the request is one to decline."""
         found = []
         for p in goal.tool.params:
-            if not p.ref or p.ref[0] == self.env.ir.actor or p.name not in goal.args:
+            if p.item_ref and p.name in goal.args and self.env.ir.table(p.item_ref[0]).described_as:
+                action = self.listing(p.item_ref[0], actor_id)  # a list of ids: "my Visa, then my gift card"
+            elif not p.ref or p.ref[0] == self.env.ir.actor or p.name not in goal.args:
                 continue
-            wanted = bool(self.env.ir.table(p.ref[0]).described_as) or (
-                p.name == goal.key.param and goal.refused is not None)
-            action = self.lookup(goal.tool, p.name, rng, actor_id) if wanted else None
+            else:
+                wanted = bool(self.env.ir.table(p.ref[0]).described_as) or (
+                    p.name == goal.key.param and goal.refused is not None)
+                action = self.lookup(goal.tool, p.name, rng, actor_id) if wanted else None
             if action is not None and action not in found:
                 found.append(action)
-        return found + [a for a in self.facts(goal) if a not in found]
+        listed = {self.env.ir.tool(a.tool).table for a in found}  # a list the agent read shows the facts too
+        return found + [a for a in self.facts(goal) if self.env.ir.tool(a.tool).table not in listed]
+
+    def listing(self, table: str, actor_id: Any) -> Action | None:
+        """The read of a table's rows that takes only the user's id (`list_payment_methods`)."""
+        for tool in sorted(self.env.ir.tools, key=lambda t: t.name):
+            if tool.read_only and tool.kind != "custom" and tool.table == table and self.takes_only_actor(tool):
+                return Action(tool=tool.name, arguments={p.name: actor_id for p in tool.params if p.required})
+        return None
+
+    def takes_only_actor(self, tool: ToolIR) -> bool:
+        required = [p for p in tool.params if p.required]
+        return bool(required) and all(p.ref and p.ref[0] == self.env.ir.actor for p in required)
 
     def facts(self, goal: Goal) -> list[Action]:
         """Reads of the rows the tool's policy rules look at: the agent, not the tool, enforces
@@ -59,9 +74,9 @@ class Lookups:
                 continue
             if not any(b["param"] == param for b in data["bindings"]):
                 continue
-            required = [p for p in tool.params if p.required]
-            if required and all(p.ref and p.ref[0] == self.env.ir.actor for p in required):
-                options.append((tool.table, Action(tool=tool.name, arguments={p.name: actor_id for p in required})))
+            if self.takes_only_actor(tool):
+                options.append((tool.table, Action(tool=tool.name, arguments={
+                    p.name: actor_id for p in tool.params if p.required})))
         # a read of the table the value names (the user's cards) over one that merely mentions it
         ref = next((p.ref[0] for p in goal_tool.params if p.name == param and p.ref), None)
         options = [a for table, a in options if table == ref] or [a for _, a in options]

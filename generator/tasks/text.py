@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import random
 import re
+import string
 from typing import Any
 
 from generator.compile.ir import DomainIR, ToolIR
 from generator.compile.names import singular, words
 from generator.tasks.answers import accepted
-from generator.tasks.draft import Draft
+from generator.tasks.draft import Draft, Dropped
 from generator.tasks.environment import story_of
 from generator.tasks.mentions import Mentions, spoken
 from generator.tasks.scenario import User
@@ -85,6 +86,10 @@ class Phrasebook:
         reason = rng.choice(tool.reasons) if tool.reasons else ""
         story = story_of(tool, args)
         asks = [a for a in tool.asks if story is not None or "{story}" not in a] or list(tool.asks)
+        # a phrasing that says an optional argument the call leaves out ("and back on {return_flight_id}") does not fit
+        asks = [a for a in asks if {f for _, f, _, _ in string.Formatter().parse(a) if f} <= {"reason", "story", *values}]
+        if not asks:
+            raise Dropped(f"no phrasing of {tool.name} fits a call without {', '.join(sorted(set(tool.params) - set(args)))}")
         told = story.tell.rstrip(".") if story is not None else ""
         text = rng.choice(asks).format_map({"reason": reason, "story": told, **values})  # a `reason` param is the value
         return capitalized(text)
@@ -167,7 +172,7 @@ class Phrasebook:
                if c.policy != "exempt" and c.name not in asked and c.name != actor.primary_key
                and me.get(c.name) is not None},
         }
-        unknown = [f'the answer to "{q}"' for q in questions]
+        unknown = [f"the answer to: {q}" for q in questions]
         return User(profile=profile, instruction=instruction, known_info=sorted(set(known)), unknown_info=unknown,
                     behaviour=self.behaviour(draft, unknown))
 

@@ -289,7 +289,7 @@ def test_gold_reads_only_what_the_user_did_not_give(result):
                 facts = Action(tool="get_order", arguments={"order_id": action.arguments["order_id"]})
                 assert facts in s.gold_actions[:i], s.id
     asked = [s for s in result.scenarios if s.metadata.kind == "information"]
-    assert asked and all(s.gold_actions[0].tool == "get_order" for s in asked)
+    assert asked and all(s.gold_actions[0].tool in ("get_order", "list_orders") for s in asked)
 
 
 def test_a_question_is_asked_in_the_words_the_column_gives(tmp_path):
@@ -301,7 +301,8 @@ def test_a_question_is_asked_in_the_words_the_column_gives(tmp_path):
     assert asked
     for s in asked:
         assert re.search(r"Also, (how much did I pay for|what was in) order O\d+\?", s.user.instruction), s.user.instruction
-        assert s.user.unknown_info[0].startswith('the answer to "'), s.user.unknown_info
+        assert s.user.unknown_info[0].startswith("the answer to: How much") or \
+            s.user.unknown_info[0].startswith("the answer to: What was in"), s.user.unknown_info
         assert "what is the" not in s.user.instruction.lower()
 
 
@@ -315,3 +316,12 @@ def test_a_spec_test_naming_one_user_is_moved_onto_the_caller():
     assert moved == [s.replace("'C00001'", "'C00042'") for s in setup]
     assert changed == {"customer_id": "C00042", "card_ids": ["K90001"], "lines": [{"owner": "C00042"}],
                        "note": "C000012"}
+
+
+def test_callers_spread_over_the_users(result):
+    """Candidate i asks as the i-th user of a seeded cycle: 24 scenarios over 20 customers, none
+    the caller of more than two."""
+    from collections import Counter
+
+    callers = Counter(s.user.profile["customer_id"] for s in result.scenarios)
+    assert max(callers.values()) <= 2 and len(callers) >= 12, callers
