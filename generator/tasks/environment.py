@@ -102,9 +102,18 @@ class Environment:
             found: set[Any] = set()
             for t in self.ir.tables:
                 for c in t.columns:
-                    if c.references == (table_name, table.primary_key) and (column := self.owner_column(t)):
-                        found |= {r[0] for r in self.seed.execute(
-                            f"SELECT DISTINCT {c.name} FROM {t.name} WHERE {column} = ?", (owner,)) if r[0] is not None}
+                    if c.references != (table_name, table.primary_key):
+                        continue
+                    if column := self.owner_column(t):
+                        sql = f"SELECT DISTINCT {c.name} FROM {t.name} WHERE {column} = ?"
+                    elif hop := next((h for h in t.columns if h.references and h.references[0] != t.name
+                                      and self.owner_column(self.ir.table(h.references[0]))), None):
+                        parent = self.ir.table(hop.references[0])  # one hop: an order's lines are the customer's
+                        sql = (f"SELECT DISTINCT x.{c.name} FROM {t.name} x JOIN {parent.name} p "
+                               f"ON x.{hop.name} = p.{hop.references[1]} WHERE p.{self.owner_column(parent)} = ?")
+                    else:
+                        continue
+                    found |= {r[0] for r in self.seed.execute(sql, (owner,)) if r[0] is not None}
             self.links[(table_name, owner)] = sorted(found, key=str)
         return self.links[(table_name, owner)]
 
