@@ -27,6 +27,7 @@ class ColumnIR:
     unique: bool
     default: Any
     hidden: bool = False  # never returned by a tool: not in the row model
+    asked: str = ""  # how a user asks for the value: a question with {row}
 
 
 @dataclass(frozen=True)

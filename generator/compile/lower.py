@@ -80,6 +80,7 @@ def lower_column(name: str, column: Column, table: Table) -> ColumnIR:
         unique=column.unique,
         default=column.default,
         hidden=column.hidden,
+        asked=column.asked,
     )
 
 

@@ -1,5 +1,6 @@
-"""Checks of how users ask for a tool (`asks`, `reasons`): placeholders that fill, a request
-that carries what the tool needs, and no tool or parameter name in the user's words.
+"""Checks of how users ask for a tool (`asks`, `reasons`) and for a value (a column's `asked`):
+placeholders that fill, a request that carries what the tool needs, and no tool or parameter
+name in the user's words.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from generator.spec.models import Tool
 class AskChecks(CheckerCore):
     def descriptions(self) -> None:
         for name, table in self.spec.tables.items():
+            for column, spec in table.columns.items():
+                if spec.asked:
+                    self.question(("tables", name, "columns", column, "asked"), spec.asked)
             for i, text in enumerate(table.described_as):
                 at = ("tables", name, "described_as", i)
                 try:
@@ -39,6 +43,17 @@ class AskChecks(CheckerCore):
                         elif far not in target.columns:
                             self.error(at, f"placeholder {{{field}}}: {far!r} is not a column of {ref.split('.')[0]}",
                                        suggest(far, set(target.columns), "columns"))
+
+    def question(self, at: tuple, text: str) -> None:
+        """A column's `asked`: a question naming the row once, by {row}."""
+        try:
+            fields = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
+        except ValueError as exc:
+            self.error(at, f"cannot fill this question: {exc}", "write the row as {row}")
+            return
+        if fields != ["row"]:
+            self.error(at, f"a question names its row once, as {{row}} (found {', '.join(fields) or 'none'})",
+                       "e.g. 'When is {row} due?'")
 
     def asks(self) -> None:
         for name, tool in self.spec.tools.items():

@@ -79,6 +79,8 @@ class Column(Strict):
     gen: Gen | None = None
     hidden: bool = Field(False, description="never returned by a tool (a verification code, an internal score): "
                          "left out of the row model; bodies and checks still read it")
+    asked: str = Field("", description="how a user asks for this value of one of their rows, a question with "
+                       "{row} where they name the row: 'Is {row} insured?'")
 
 
 class TableSeed(Strict):

@@ -40,15 +40,17 @@ def dependent_pairs(ir: DomainIR, goal_tools: list[ToolIR], key_param) -> list[t
 
 
 async def link(env: Any, creator: Goal, consumer: Goal, param: str, statements: list[Statement]) -> None:
-    """Point the consumer's `param` at the row the creator's call adds, and prove both calls run."""
+    """Point the consumer's `param` at the row the creator's call adds, once both calls are proven
+    to run that way (the consumer is left as it was when they do not)."""
     table = env.ir.table(creates(env.ir, creator.tool))
     calls = [Action(tool=creator.tool.name, arguments=creator.args)]
     results, _ = await env.run(env.image_for(statements, env.ir.now), calls)
     made = (results[0].structured_content or {}) if not results[0].is_error else {}
     if table.primary_key not in made:
         raise Dropped(f"{creator.tool.name} adds no row to build on")
-    consumer.args = {**consumer.args, param: made[table.primary_key]}
+    args = {**consumer.args, param: made[table.primary_key]}
     results, _ = await env.run(env.image_for(statements, env.ir.now),
-                               [*calls, Action(tool=consumer.tool.name, arguments=consumer.args)])
+                               [*calls, Action(tool=consumer.tool.name, arguments=args)])
     if any(r.is_error for r in results):
         raise Dropped(f"{consumer.tool.name} cannot use the {table.name} row {creator.tool.name} adds")
+    consumer.args = args

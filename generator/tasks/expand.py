@@ -15,6 +15,7 @@ import sqlite3
 import tempfile
 from collections import Counter
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,10 +30,11 @@ from generator.tasks.checks import changed_keys, derive_checks, text
 from generator.tasks.controls import Trials
 from generator.tasks.distractors import clone
 from generator.tasks.draft import Draft, Dropped, Goal
-from generator.tasks.environment import Environment, story_args
+from generator.tasks.environment import Environment, rebased, story_args
 from generator.tasks.lookups import Lookups
 from generator.tasks.mentions import Mentions
 from generator.tasks.quality import chain_quality
+from generator.tasks.questions import question, rivals
 from generator.tasks.refusals import breach, refusable, with_policy
 from generator.tasks.scenario import (
     Action,
@@ -47,6 +49,10 @@ from generator.tasks.scenario import (
 from generator.tasks.subgraph import expand_subgraph
 from generator.tasks.text import Phrasebook
 
+# a request only a few users can make would make those few the callers of many scenarios: another
+# user asks in place of the candidate's caller for half of the candidates that need one, and the
+# one user a spec test names for a quarter of those
+ELSEWHERE, FIXED_USER = 0.5, 0.25
 # policy refusals: a request the tool would carry out but the policy (or who is asking) forbids
 KINDS = (("action", 0.18), ("multi_goal", 0.36), ("information", 0.13), ("refusal", 0.1), ("policy_refusal", 0.23))
 
@@ -70,6 +76,8 @@ class Expander:
         self.refusable = [t for t in self.goal_tools if self.ownership_param(t)]
         self.declinable = [t for t in writes if refusable(t)]
         self.reads = Lookups(env)
+        self.callers = [r[env.actor.primary_key] for r in env.rows(self.ir.actor)]
+        random.Random(f"{seed}:{self.ir.name}:callers").shuffle(self.callers)
         self.dependent = dependent_pairs(self.ir, self.goal_tools, lambda t: self.goal_load(t).param)
 
     # --- choosing goals ---
@@ -95,10 +103,11 @@ class Expander:
         return None
 
     async def instantiate(self, tool: ToolIR, rng: random.Random, actor_id: Any, taken: set[Any],
-                          base: list[Statement], foreign: bool = False) -> tuple[Goal, list[Statement]]:
+                          base: list[Statement], foreign: bool = False, fixed: bool = True) -> tuple[Goal, list[Statement]]:
         """Bind a goal tool to a row owned by `actor_id` (any user when None; someone else when
         `foreign`), and prove the call runs on the state so far; the spec's own success tests
-        are the fallback for tools whose arguments can't be derived."""
+        are the fallback for tools whose arguments can't be derived (moved onto `actor_id`; for
+        any user, only when `fixed`, as they name one fixed user)."""
         load = self.goal_load(tool)
         table = self.ir.table(load.table)
         owner = self.env.owner_column(table)
@@ -106,15 +115,17 @@ class Expander:
             rows = self.env.rows(table.name, f"WHERE {owner} {'!=' if foreign else '='} ?", (actor_id,))
         else:
             rows = self.env.rows(table.name)
-        rng.shuffle(rows)
+        rows = self.env.by_owner(table, rows, rng) if actor_id is None else rng.sample(rows, len(rows))
         tries = 0
-        for row in rows:
+        # a request on the user's own record may name a row no one owns: then also try ones they have to do with
+        draws = (False, True, True) if table.name == self.ir.actor else (False,)
+        for row, linked in [(r, linked) for r in rows for linked in draws]:
             if row[table.primary_key] in taken or tries >= 4:
                 continue
             row_owner = self.env.owner_of(table, row)
             if row_owner is None or (actor_id is not None and (row_owner == actor_id) == foreign):
                 continue
-            args = self.env.call_args(tool, load, row, rng)
+            args = self.env.call_args(tool, load, row, rng, linked)
             if args is None:
                 continue
             tries += 1
@@ -123,31 +134,53 @@ class Expander:
                           for sql, params in self.env.planner.setup_sql(overrides)]
             if await self.runs(base + statements, Action(tool=tool.name, arguments=args)):
                 return Goal(tool, args, load, row, row_owner), statements
-        for test in tool.tests:
+        for test in tool.tests if fixed or actor_id is not None else ():
             if test.expect.error is not None or load.param not in test.args:
                 continue
-            found = self.env.rows(table.name, f"WHERE {load.column} = ?", (test.args[load.param],))
+            setup, args = list(test.setup), dict(test.args)
+            found = self.env.rows(table.name, f"WHERE {load.column} = ?", (args[load.param],))
+            fixed = self.env.owner_of(table, found[0]) if found else None
+            if isinstance(fixed, str) and isinstance(actor_id, str) and not foreign and fixed != actor_id:
+                setup, args = rebased(setup, args, fixed, actor_id)  # the test's user is one fixed user
+                found = self.env.rows(table.name, f"WHERE {load.column} = ?", (args[load.param],))
             if not found or found[0][table.primary_key] in taken:
                 continue
             row_owner = self.env.owner_of(table, found[0])
             if row_owner is None or (actor_id is not None and (row_owner == actor_id) == foreign):
                 continue
-            statements = [Statement(sql=sql) for sql in test.setup]
-            args = dict(test.args) | story_args(tool, rng)
+            statements = [Statement(sql=sql) for sql in setup]
+            args |= story_args(tool, rng)
             if await self.runs(base + statements, Action(tool=tool.name, arguments=args)):
                 return Goal(tool, args, load, found[0], row_owner), statements
         raise Dropped(f"no runnable {tool.name} call")
 
     async def substitute(self, tools: list[ToolIR], rng: random.Random, actor_id: Any, taken: set[Any],
-                         base: list[Statement]) -> tuple[Goal, list[Statement]]:
-        """A later goal of a multi-goal request from another tool, when the drawn one cannot run."""
-        others = [t for t in self.goal_tools if t not in tools]
-        for tool in rng.sample(others, min(3, len(others))):
+                         base: list[Statement], pool: list[ToolIR] | None = None) -> tuple[Goal, list[Statement]]:
+        """A goal from another tool of `pool` (the goal tools) for the same user, when the drawn one
+        cannot run for them."""
+        others = [t for t in pool or self.goal_tools if t not in tools]
+        for tool in rng.sample(others, min(4, len(others))):
             try:
                 return await self.instantiate(tool, rng, actor_id, taken, base)
             except Dropped:
                 continue
         raise Dropped("no other request runs for the same user")
+
+    async def first(self, tools: list[ToolIR], kind: str, rng: random.Random,
+                    caller: Any) -> tuple[Goal, list[Statement]]:
+        """The first goal, asked by the candidate's caller when they can make it; else (now and then,
+        ELSEWHERE) by another user who can, each such user as likely however many rows they have;
+        else the caller asks for something else."""
+        if caller is None:
+            return await self.instantiate(tools[0], rng, None, set(), [])
+        with suppress(Dropped):
+            return await self.instantiate(tools[0], rng, caller, set(), [])
+        if kind == "policy_refusal" and len(tools) == 1:  # something else the caller may not have done
+            return await self.substitute(tools, rng, caller, set(), [], self.declinable)
+        if rng.random() < ELSEWHERE:
+            with suppress(Dropped):
+                return await self.instantiate(tools[0], rng, None, set(), [], fixed=rng.random() < FIXED_USER)
+        return await self.substitute(tools, rng, caller, set(), [])
 
     async def runs(self, statements: list[Statement], action: Action) -> bool:
         """Whether the call succeeds on the seed plus `statements` (executable verification)."""
@@ -178,24 +211,24 @@ class Expander:
         taken: set[Any] = set()
         statements: list[Statement] = []
         goals: list[Goal] = []
-        # callers spread over the users: candidate i asks as user i*stride first (a pure function of
-        # the index); when that user has nothing to ask for, the first goal's row decides who asks
-        callers = self.env.rows(self.ir.actor)
-        caller = callers[(index * 7919) % len(callers)][self.env.actor.primary_key] if callers else None
+        # callers spread over the users: candidate i asks as the i-th user of a seeded cycle (a pure
+        # function of the index); when that user has nothing to ask for, the first goal's row decides
+        caller = self.callers[index % len(self.callers)] if self.callers else None
         actor_id = None
         for i, tool in enumerate(tools):
-            try:
-                goal, more = await self.instantiate(tool, rng, actor_id or caller, taken, statements)
-            except Dropped:
-                if i and kind == "multi_goal" and link_to is None:  # another request instead of none
-                    goal, more = await self.substitute(tools, rng, actor_id, taken, statements)
-                elif i or caller is None:
-                    raise
-                else:
-                    goal, more = await self.instantiate(tool, rng, None, taken, statements)
+            if not i:
+                goal, more = await self.first(tools, kind, rng, caller)
+            else:
+                try:
+                    goal, more = await self.instantiate(tool, rng, actor_id, taken, statements)
+                except Dropped:
+                    if kind != "multi_goal":
+                        raise
+                    goal, more = await self.substitute(tools, rng, actor_id, taken, statements)  # not none
             actor_id = goal.owner
-            if link_to is not None and i == 1:
-                await link(self.env, goals[0], goal, link_to, statements + more)
+            if link_to is not None and i == 1 and goals[0].tool is tools[0] and goal.tool is tool:
+                with suppress(Dropped):  # else the two requests stay independent ones
+                    await link(self.env, goals[0], goal, link_to, statements + more)
             if goal.key.table != self.ir.actor:  # many goals may act on the user's own record
                 taken.add(goal.row[self.ir.table(goal.key.table).primary_key])
             goals.append(goal)
@@ -225,17 +258,16 @@ class Expander:
             draft.guards.append((table.name, twin[table.primary_key]))
             draft.distractors.append({"role": "look-alike", "table": table.name, "id": twin[table.primary_key],
                                       "of": target.row[table.primary_key]})
-        get = self.reads.actor_get(actor_id)
-        if get is not None and rng.random() < 0.7:
-            draft.actions.append(get)
-        for goal in draft.goals:
+        if kind == "information":
+            draft.info.append(question(self.env, draft.goals[0], rng))
+        for i, goal in enumerate(draft.goals):
             draft.actions += [a for a in self.reads.lookups(goal, rng, actor_id) if a not in draft.actions]
+            if draft.info and not i:  # the answer is read before any change, unless a lookup already read the row
+                table, _, key = draft.info[0]
+                read = {self.ir.tool(a.tool).table for a in draft.actions}
+                draft.actions += [a for a in [self.reads.get(table, key)] if a is not None and table not in read]
             if goal.refused is None:
                 draft.actions.append(Action(tool=goal.tool.name, arguments=goal.args))
-        if kind == "information":
-            draft.info.append(self.question(draft.goals[0], rng))
-        if len(draft.actions) < 2 and get is not None and get not in draft.actions:
-            draft.actions.insert(0, get)
         return draft
 
     async def decline(self, draft: Draft, goal: Goal, rng: random.Random) -> None:
@@ -251,34 +283,6 @@ class Expander:
         if not await self.runs(draft.statements, draft.forbidden):
             raise Dropped(f"{goal.tool.name} itself refuses the request the policy forbids")
 
-    def question(self, goal: Goal, rng: random.Random) -> tuple[str, str, Any]:
-        """Something the user asks about the goal's entity: (table, column, key); the answer is
-        read from the initial state once it is built."""
-        table = self.ir.table(goal.key.table)
-        if table.name == self.ir.actor:  # a person does not ask the agent for their own email
-            raise Dropped("nothing to ask about the user's own record")
-        written = {p.column for p in goal.tool.params if p.column} | set(goal.tool.set_spec) | {table.status_column}
-        columns = [c for c in table.columns if c.policy == "hard" and not c.references and c.name not in written
-                   and c.name != table.primary_key and not c.name.endswith("_id") and not c.hidden
-                   and goal.row.get(c.name) not in (None, "")]
-        if not columns:
-            raise Dropped(f"nothing to ask about {table.name}")
-        column = rng.choice(columns)
-        return (table.name, column.name, goal.row[table.primary_key])
-
-    # --- checks ---
-
-    def rivals(self, state: sqlite3.Connection, table_name: str, column: str, key: Any, draft: Draft) -> list[Any]:
-        """The asked column's values on the user's other rows of the table: what a wrong answer would say."""
-        table = self.ir.table(table_name)
-        owner = self.env.owner_column(table)
-        if owner is None or owner == table.primary_key:
-            return []
-        found = state.execute(f"SELECT DISTINCT {column} FROM {table_name} WHERE {owner} = ? AND {table.primary_key} != ? "
-                              f"AND {column} IS NOT NULL ORDER BY {column}",
-                              (draft.actor[self.env.actor.primary_key], key))
-        return [r[0] for r in found]
-
     # --- one candidate end to end ---
 
     async def candidate(self, index: int) -> Scenario:
@@ -289,7 +293,10 @@ class Expander:
         except sqlite3.Error as exc:  # the server names the statement: "initial_state.statements[6]: UNIQUE ..."
             raise Dropped(f"initial state breaks a constraint ({str(exc).split(': ', 1)[-1].split(':')[0]})") from None
         _, initial = await self.env.run(image, [])
-        draft.rivals = [self.rivals(initial, t, c, key, draft) for t, c, key in draft.info]
+        key = self.env.actor.primary_key  # the caller as the initial state has them (a spec test may upgrade them)
+        cur = initial.execute(f"SELECT * FROM {self.ir.actor} WHERE {key} = ?", (draft.actor[key],))
+        draft.actor = dict(zip([d[0] for d in cur.description], cur.fetchone(), strict=True))
+        draft.rivals = [rivals(self.env, initial, t, c, key, draft) for t, c, key in draft.info]
         draft.info = [(t, c, initial.execute(f"SELECT {c} FROM {t} WHERE {self.ir.table(t).primary_key} = ?",
                                              (key,)).fetchone()[0]) for t, c, key in draft.info]
         if any(value is None for _, _, value in draft.info):

@@ -1,8 +1,11 @@
-"""The reads a gold chain makes: the lookups that find what the user names, and the user's own record.
+"""The reads a gold chain makes: only those that supply something the user did not give.
 
 A lookup is a read tool that takes only the user's id and yields the value a goal needs
-(found along data-flow edges of the dependency graph); a row the user only describes is
-always looked up.
+(found along data-flow edges of the dependency graph): a row the user only describes is
+looked up, a row they name by its id is not (the read would tell the agent nothing new),
+except a request to decline, which is declined after looking at the facts. The rows a policy
+rule looks at are read (the agent enforces the rule), and a question about a row is answered
+from a read of that row. The user's own record is never read for show: they give their id.
 """
 
 from __future__ import annotations
@@ -21,18 +24,41 @@ class Lookups:
         self.env = env
 
     def lookups(self, goal: Goal, rng: random.Random, actor_id: Any) -> list[Action]:
-        """The reads that find what the user names without an id (always), and the goal entity's
-        key (mostly; a request to decline is declined after looking at the facts)."""
+        """The reads that find what the user names without an id, and the goal entity's key when
+        the request is one to decline."""
         found = []
         for p in goal.tool.params:
-            if not p.ref or p.ref[0] == self.env.ir.actor or p.name not in goal.args:
+            if p.item_ref and p.name in goal.args and self.env.ir.table(p.item_ref[0]).described_as:
+                action = self.listing(p.item_ref[0], actor_id)  # a list of ids: "my Visa, then my gift card"
+            elif not p.ref or p.ref[0] == self.env.ir.actor or p.name not in goal.args:
                 continue
-            described = bool(self.env.ir.table(p.ref[0]).described_as)
-            if p.name == goal.key.param:
-                wanted = rng.random() < 0.8 or goal.refused is not None or described
             else:
-                wanted = described
-            action = self.lookup(goal.tool, p.name, rng, actor_id) if wanted else None
+                wanted = bool(self.env.ir.table(p.ref[0]).described_as) or (
+                    p.name == goal.key.param and goal.refused is not None)
+                action = self.lookup(goal.tool, p.name, rng, actor_id) if wanted else None
+            if action is not None and action not in found:
+                found.append(action)
+        listed = {self.env.ir.tool(a.tool).table for a in found}  # a list the agent read shows the facts too
+        return found + [a for a in self.facts(goal) if self.env.ir.tool(a.tool).table not in listed]
+
+    def listing(self, table: str, actor_id: Any) -> Action | None:
+        """The read of a table's rows that takes only the user's id (`list_payment_methods`)."""
+        for tool in sorted(self.env.ir.tools, key=lambda t: t.name):
+            if tool.read_only and tool.kind != "custom" and tool.table == table and self.takes_only_actor(tool):
+                return Action(tool=tool.name, arguments={p.name: actor_id for p in tool.params if p.required})
+        return None
+
+    def takes_only_actor(self, tool: ToolIR) -> bool:
+        required = [p for p in tool.params if p.required]
+        return bool(required) and all(p.ref and p.ref[0] == self.env.ir.actor for p in required)
+
+    def facts(self, goal: Goal) -> list[Action]:
+        """Reads of the rows the tool's policy rules look at: the agent, not the tool, enforces
+        them, so it reads the facts (the reservation's status, the user's membership) first."""
+        found = []
+        for check in goal.tool.policy_checks:
+            load = next((ld for ld in goal.tool.loads if ld.entity == check.entity), None)
+            action = self.get(load.table, goal.args[load.param]) if load and load.param in goal.args else None
             if action is not None and action not in found:
                 found.append(action)
         return found
@@ -48,16 +74,17 @@ class Lookups:
                 continue
             if not any(b["param"] == param for b in data["bindings"]):
                 continue
-            required = [p for p in tool.params if p.required]
-            if required and all(p.ref and p.ref[0] == self.env.ir.actor for p in required):
-                options.append((tool.table, Action(tool=tool.name, arguments={p.name: actor_id for p in required})))
+            if self.takes_only_actor(tool):
+                options.append((tool.table, Action(tool=tool.name, arguments={
+                    p.name: actor_id for p in tool.params if p.required})))
         # a read of the table the value names (the user's cards) over one that merely mentions it
         ref = next((p.ref[0] for p in goal_tool.params if p.name == param and p.ref), None)
         options = [a for table, a in options if table == ref] or [a for _, a in options]
         return rng.choice(sorted(options, key=lambda a: a.tool)) if options else None
 
-    def actor_get(self, actor_id: Any) -> Action | None:
+    def get(self, table: str, key: Any) -> Action | None:
+        """The read of one row by its id (`get_order`), or None when the table has no such tool."""
         for t in self.env.ir.tools:
-            if t.kind == "get" and t.table == self.env.ir.actor and t.key:
-                return Action(tool=t.name, arguments={t.key: actor_id})
+            if t.kind == "get" and t.table == table and t.key:
+                return Action(tool=t.name, arguments={t.key: key})
         return None

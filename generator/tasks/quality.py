@@ -52,7 +52,8 @@ def chain_quality(scenarios: list[Scenario], ir: DomainIR, askable: list[str]) -
         reads.append(sum(1 for t in tools if t.read_only))
         feeding += any(
             r.read_only and not w.read_only and r.table != ir.actor  # the user gives their own id
-            and any(p.ref and p.ref[0] == r.table and p.name in s.gold_actions[j].arguments for p in w.params)
+            and any((p.ref or p.item_ref or ("",))[0] == r.table and p.name in s.gold_actions[j].arguments
+                    for p in w.params)
             for i, r in enumerate(tools) for j, w in enumerate(tools) if j > i)
     goals = {g for s in scenarios if s.metadata.kind != "policy_refusal" for g in s.metadata.goals}
     return {

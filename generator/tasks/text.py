@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import random
 import re
+import string
 from typing import Any
 
 from generator import ids
 from generator.compile.ir import DomainIR, ToolIR
 from generator.compile.names import singular, words
 from generator.tasks.answers import accepted
-from generator.tasks.draft import Draft
+from generator.tasks.draft import Draft, Dropped
 from generator.tasks.environment import story_of
 from generator.tasks.mentions import Mentions, spoken
 from generator.tasks.scenario import User
@@ -86,9 +87,13 @@ class Phrasebook:
         reason = rng.choice(tool.reasons) if tool.reasons else ""
         story = story_of(tool, args)
         asks = [a for a in tool.asks if story is not None or "{story}" not in a] or list(tool.asks)
+        # a phrasing that says an optional argument the call leaves out ("and back on {return_flight_id}") does not fit
+        asks = [a for a in asks if {f for _, f, _, _ in string.Formatter().parse(a) if f} <= {"reason", "story", *values}]
+        if not asks:
+            raise Dropped(f"no phrasing of {tool.name} fits a call without {', '.join(sorted(set(tool.params) - set(args)))}")
         told = story.tell.rstrip(".") if story is not None else ""
         text = rng.choice(asks).format_map({"reason": reason, "story": told, **values})  # a `reason` param is the value
-        return re.sub(r"(^|[.!?] )([a-z])", lambda m: m.group(1) + m.group(2).upper(), text)  # "my visit" opening a sentence
+        return capitalized(text)
 
     @staticmethod
     def mention(ref: tuple[str, str] | None, value: Any, mentions: Mentions | None) -> str | None:
@@ -127,8 +132,7 @@ class Phrasebook:
         for i, goal in enumerate(draft.goals):
             sentence = self.request(goal.tool, goal.args, goal.key.param, rng, mentions)
             if i:
-                lead = sentence if sentence.startswith("I ") or sentence.startswith("I'") else sentence[0].lower() + sentence[1:]
-                sentence = f"{rng.choice(JOINERS)} {lead}"
+                sentence = f"{rng.choice(JOINERS)} {lowered(sentence)}"
             parts.append(sentence)
             story = story_of(goal.tool, goal.args)
             composed = set(story.facts) if story is not None else set()  # the user tells what happened instead
@@ -142,8 +146,8 @@ class Phrasebook:
         goal = draft.goals[0] if draft.goals else None
         key = goal and goal.args[goal.key.param]
         about = goal and ((mentions and mentions.of(goal.key.table, key)) or f"{words(singular(goal.key.table))} {key}")
-        for _, column, _ in draft.info:
-            parts.append(f"Also, what is the {words(column)} of {about}?")
+        questions = [self.asked(t, c, about) for t, c, _ in draft.info]
+        parts += [f"Also, {lowered(q)}" for q in questions]
         if draft.kind == "refusal":
             d = next(d for d in draft.distractors if d["role"] == "forbidden")
             other = self.name_of(d["owner"]) if d.get("owner") else "a friend"
@@ -169,9 +173,15 @@ class Phrasebook:
                if c.policy != "exempt" and c.name not in asked and c.name != actor.primary_key
                and me.get(c.name) is not None},
         }
-        unknown = [f"the {words(c)} of {about}" for _, c, _ in draft.info]
+        unknown = [f"the answer to: {q}" for q in questions]
         return User(profile=profile, instruction=instruction, known_info=sorted(set(known)), unknown_info=unknown,
                     behaviour=self.behaviour(draft, unknown))
+
+    def asked(self, table: str, column: str, about: str) -> str:
+        """The user's question for a value of the row they name `about`: the column's `asked`, else
+        one built from the column's name."""
+        text = self.ir.table(table).column(column).asked or f"What is the {words(column)} of {{row}}?"
+        return capitalized(text.format(row=about))
 
     def behaviour(self, draft: Draft, unknown: list[str]) -> list[str]:
         """Rules for the user simulator, from what the scenario asks of the agent."""
@@ -198,6 +208,16 @@ class Phrasebook:
         if draft.forbidden is not None:
             said.append("I'm sorry, I cannot do the other request: our policy does not allow it.")
         return " ".join(said)
+
+
+def lowered(sentence: str) -> str:
+    """A sentence to follow "Also," or "After that,": its first letter lower-cased, unless it is "I"."""
+    return sentence if re.match(r"I\b", sentence) else sentence[0].lower() + sentence[1:]
+
+
+def capitalized(text: str) -> str:
+    """Sentences that start with a capital ("my visit" opening a sentence)."""
+    return re.sub(r"(^|[.!?] )([a-z])", lambda m: m.group(1) + m.group(2).upper(), text)
 
 
 def ungrounded(text: str, values: set[str]) -> list[str]:

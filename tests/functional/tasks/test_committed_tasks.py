@@ -78,3 +78,18 @@ def test_instructions_name_no_tool_and_no_id_the_user_would_not_hold(domain):
         assert not named.search(s.user.instruction), (s.id, s.user.instruction)
         if hidden:
             assert not re.search(rf"\b(?:{'|'.join(hidden)})\b", s.user.instruction), (s.id, s.user.instruction)
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_no_user_is_the_caller_of_more_than_2_percent_of_scenarios(domain):
+    """Recomputed from the committed files alone: callers spread over the seed's users."""
+    from collections import Counter
+
+    from generator.spec.load import load_spec
+
+    spec = load_spec(ROOT / "domains" / f"{domain}.yaml")[1]
+    key = spec.tables[spec.actor].primary_key
+    scenarios = load_scenarios(ROOT / "tasks" / domain / "scenarios.jsonl")
+    callers = Counter(s.user.profile[key] for s in scenarios)
+    caller, count = callers.most_common(1)[0]
+    assert count / len(scenarios) <= 0.02, f"{caller} asks in {count} of {len(scenarios)} scenarios"

@@ -273,3 +273,55 @@ def test_information_questions_never_ask_for_a_hidden_column(tmp_path):
     result = expand_domain(tmp_path / "tiny.yaml", 24, seed=5)
     asked = [c.description for s in result.scenarios for c in s.checks if c.kind == "answer"]
     assert not [d for d in asked if re.search(r"\b(balance|amount)\b", d)], asked
+
+
+def test_gold_reads_only_what_the_user_did_not_give(result):
+    """The user gives their own id and the order numbers: the gold never reads the caller's record,
+    reads an order to check the policy rule a cancellation depends on or to answer a question about
+    it, and lists orders only to decline a request."""
+    for s in result.scenarios:
+        reads = [a.tool for a in s.gold_actions if a.tool in ("get_customer", "get_order", "list_orders")]
+        assert "get_customer" not in reads, s.id
+        assert ("list_orders" in reads) <= bool(s.metadata.declined), s.id
+        assert ("get_order" in reads) <= (s.metadata.kind == "information" or "cancel_order" in s.metadata.goals), s.id
+        for i, action in enumerate(s.gold_actions):
+            if action.tool == "cancel_order":  # the order's status decides: the agent enforces that rule
+                facts = Action(tool="get_order", arguments={"order_id": action.arguments["order_id"]})
+                assert facts in s.gold_actions[:i], s.id
+    asked = [s for s in result.scenarios if s.metadata.kind == "information"]
+    assert asked and all(s.gold_actions[0].tool in ("get_order", "list_orders") for s in asked)
+
+
+def test_a_question_is_asked_in_the_words_the_column_gives(tmp_path):
+    spec = TINY.read_text().replace("amount: {type: real,", 'amount: {type: real, asked: "How much did I pay for {row}?",')
+    spec = spec.replace("item: {type: text, policy: semantic,", 'item: {type: text, policy: semantic, asked: "What was in {row}?",')
+    (tmp_path / "tiny.yaml").write_text(spec)
+    result = expand_domain(tmp_path / "tiny.yaml", 24, seed=5)
+    asked = [s for s in result.scenarios if s.metadata.kind == "information"]
+    assert asked
+    for s in asked:
+        assert re.search(r"Also, (how much did I pay for|what was in) order O\d+\?", s.user.instruction), s.user.instruction
+        assert s.user.unknown_info[0].startswith("the answer to: How much") or \
+            s.user.unknown_info[0].startswith("the answer to: What was in"), s.user.unknown_info
+        assert "what is the" not in s.user.instruction.lower()
+
+
+def test_a_spec_test_naming_one_user_is_moved_onto_the_caller():
+    from generator.tasks.environment import rebased
+
+    setup = ["INSERT INTO cards (card_id, customer_id) VALUES ('K90001', 'C00001')",
+             "UPDATE customers SET tier = 'gold' WHERE customer_id = 'C00001'"]
+    args = {"customer_id": "C00001", "card_ids": ["K90001"], "lines": [{"owner": "C00001"}], "note": "C000012"}
+    moved, changed = rebased(setup, args, "C00001", "C00042")
+    assert moved == [s.replace("'C00001'", "'C00042'") for s in setup]
+    assert changed == {"customer_id": "C00042", "card_ids": ["K90001"], "lines": [{"owner": "C00042"}],
+                       "note": "C000012"}
+
+
+def test_callers_spread_over_the_users(result):
+    """Candidate i asks as the i-th user of a seeded cycle: 24 scenarios over 20 customers, none
+    the caller of more than two."""
+    from collections import Counter
+
+    callers = Counter(s.user.profile["customer_id"] for s in result.scenarios)
+    assert max(callers.values()) <= 2 and len(callers) >= 12, callers
