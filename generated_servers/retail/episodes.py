@@ -49,6 +49,7 @@ from .runtime import (
     argument_problem,
     committed_scenario,
     guarded,
+    request_of,
     scenario_image,
     seed_image,
 )
@@ -346,7 +347,7 @@ class EpisodeServer(MCPServer):
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
         """Every tool call, on every transport: arguments no tool can take get a ToolError saying why."""
         try:
-            meta = context.request_context.meta or {}
+            meta = request_of(context).meta or {}
         except (AttributeError, ValueError):  # called in process, outside a request
             meta = {}
         problem = meta.get(INVALID_ARGUMENTS) or argument_problem(arguments)
