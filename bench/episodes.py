@@ -10,7 +10,9 @@
    same episodes shows the rate once each connection has prepared its statements.
 
 Each figure is printed next to its floor or target and the ratio. The machine may be shared:
-compare ratios from one run, not figures across runs.
+compare ratios from one run, not figures across runs. Calls per CPU-second (the process's own
+CPU time, which other processes' load does not stretch as it stretches the wall clock) show
+what the process does on a quiet machine, where its one event loop keeps one core busy.
 
     python bench/episodes.py [DOMAIN] [--episodes 1000] [--http-episodes 100]
 """
@@ -65,9 +67,20 @@ class Echo(BaseModel):
     value: str
 
 
-async def noop_floor(n: int) -> tuple[float, float]:
-    """The SDK's own floor: calls/s of a tool that does nothing, `n` concurrent callers, through the
-    in-memory MCP client and through MCPServer.call_tool (what the direct path runs)."""
+class Clock:
+    """Wall and CPU seconds of the process since start."""
+
+    def __init__(self) -> None:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def rates(self, calls: int) -> tuple[float, float]:
+        """(calls per wall second, calls per CPU second) since start."""
+        return calls / (time.perf_counter() - self.wall), calls / (time.process_time() - self.cpu)
+
+
+async def noop_floor(n: int) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The SDK's own floor: (wall, CPU) calls/s of a tool that does nothing, `n` concurrent callers,
+    through the in-memory MCP client and through MCPServer.call_tool (what the direct path runs)."""
     server = MCPServer("floor", log_level="WARNING")
 
     @server.tool()
@@ -76,12 +89,12 @@ async def noop_floor(n: int) -> tuple[float, float]:
 
     async with Client(server) as client:
         await client.list_tools()
-        start = time.perf_counter()
+        clock = Clock()
         await asyncio.gather(*(client.call_tool("echo", {"value": str(i)}) for i in range(n)))
-        over_mcp = n / (time.perf_counter() - start)
-    start = time.perf_counter()
+        over_mcp = clock.rates(n)
+    clock = Clock()
     await asyncio.gather(*(server.call_tool("echo", {"value": str(i)}) for i in range(n)))
-    return over_mcp, n / (time.perf_counter() - start)
+    return over_mcp, clock.rates(n)
 
 
 async def creation(package, scenarios: list[dict], n: int) -> list[float]:
@@ -128,9 +141,9 @@ async def concurrent(package, scenarios: list[dict], n: int, validate: bool = Tr
                 await client.call_tool(action["tool"], action["arguments"])
             return len(scenario["gold_actions"])
 
-        start = time.perf_counter()
+        start, clock = time.perf_counter(), Clock()
         calls = sum(await asyncio.gather(*(play(e, s) for e, s in zip(episodes, picked, strict=True))))
-        elapsed = time.perf_counter() - start
+        elapsed, cpu_rate = time.perf_counter() - start, clock.rates(calls)[1]
         rewards = [(await env.verify(e, answers(s)))["reward"] for e, s in zip(episodes, picked, strict=True)]
         finals = []
         for e in episodes:
@@ -138,9 +151,9 @@ async def concurrent(package, scenarios: list[dict], n: int, validate: bool = Tr
             finals.append(digest(conn))
             conn.close()
         # the same calls again on the same episodes: each connection has prepared its statements
-        start = time.perf_counter()
+        clock = Clock()
         again = sum(await asyncio.gather(*(play(e, s) for e, s in zip(episodes, picked, strict=True))))
-        again_rate = again / (time.perf_counter() - start)
+        again_rate, again_cpu = clock.rates(again)
     # sequential replay of each episode's own calls, one at a time
     leaks = 0
     async with package.LocalEnvironment() as env:
@@ -151,7 +164,8 @@ async def concurrent(package, scenarios: list[dict], n: int, validate: bool = Tr
             leaks += digest(conn) != final
             conn.close()
             await env.close(e)
-    return {"calls": calls, "seconds": elapsed, "again_rate": again_rate, "mb_per_episode": (after - before) / n,
+    return {"calls": calls, "seconds": elapsed, "cpu_rate": cpu_rate, "again_rate": again_rate, "again_cpu": again_cpu,
+            "mb_per_episode": (after - before) / n,
             "reward_mean": statistics.mean(rewards), "leaks": leaks}
 
 
@@ -255,7 +269,7 @@ async def main() -> None:
     fast = await concurrent(package, scenarios, n, validate=False)
     direct = await concurrent(package, scenarios, n, direct=True)
     http = await over_http(args.domain, scenarios, args.http_episodes)
-    noop_mcp, noop_direct = await noop_floor(3 * n)
+    (noop_mcp, noop_mcp_cpu), (noop_direct, noop_direct_cpu) = await noop_floor(3 * n)
     image = len(package.runtime.seed_image()) / 2**20
 
     def rate(result: dict) -> float:
@@ -286,6 +300,17 @@ async def main() -> None:
         rate(http) / rate(mcp), f"(connect + tools/list {http['connect'] * 1e3:.0f} ms per client)")
     row("memory per episode (RSS)", mcp["mb_per_episode"], "MB", f"the seed image {image:.2f} MB",
         mcp["mb_per_episode"] / image)
+    print("per CPU-second of this process (what a quiet machine's wall clock would show):")
+    row(f"{n} episodes, MCP client", mcp["cpu_rate"], "calls/cpu", "target >= 1,500", mcp["cpu_rate"] / 1500)
+    row("", mcp["cpu_rate"], "calls/cpu", f"no-op tool, MCP client {noop_mcp_cpu:,.0f}", mcp["cpu_rate"] / noop_mcp_cpu,
+        "(the SDK's floor)")
+    row(f"{n} episodes, MCP client, second round", mcp["again_cpu"], "calls/cpu", "target >= 1,500",
+        mcp["again_cpu"] / 1500)
+    row(f"{n} episodes, direct", direct["cpu_rate"], "calls/cpu", "target >= 10,000", direct["cpu_rate"] / 10_000)
+    row("", direct["cpu_rate"], "calls/cpu", f"no-op tool, call_tool {noop_direct_cpu:,.0f}",
+        direct["cpu_rate"] / noop_direct_cpu, "(the SDK's floor)")
+    row(f"{n} episodes, direct, second round", direct["again_cpu"], "calls/cpu", "target >= 10,000",
+        direct["again_cpu"] / 10_000)
     for name, result in (("MCP", mcp), ("validate=False", fast), ("direct", direct), ("HTTP", http)):
         leaks = result.get("leaks", "n/a")
         print(f"  {name}: reward mean {result['reward_mean']:.3f}, cross-episode leaks {leaks} "

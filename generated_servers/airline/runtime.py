@@ -121,6 +121,8 @@ def argument_problem(value: Any, where: str = "arguments") -> str | None:
     Unicode, an integer past 64 bits, NaN or infinity, oversized text or arrays), or None. The
     message never echoes the value, so the answer itself is always valid to send."""
     if isinstance(value, str):
+        if value.isascii() and len(value) <= MAX_TEXT:  # the common case: nothing to encode
+            return None
         if len(value) > MAX_TEXT:
             return f"{where} has {len(value):,} characters; send at most {MAX_TEXT:,}"
         try:
@@ -157,7 +159,8 @@ STATEMENT_TICKS = 10_000  # one statement's budget (10M instructions); committed
 TOTAL_TICKS = 50_000  # one run's budget (an initial state, or every check of a verify)
 MAX_VALUE = 16 << 20  # bytes of one string or blob value
 WRITES = {sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE}
-READS = {sqlite3.SQLITE_READ, sqlite3.SQLITE_SELECT, sqlite3.SQLITE_RECURSIVE}
+READS = frozenset({sqlite3.SQLITE_READ, sqlite3.SQLITE_SELECT, sqlite3.SQLITE_RECURSIVE})
+SQLITE_OK = sqlite3.SQLITE_OK
 READ_PRAGMAS = {
     "table_info",
     "table_xinfo",
@@ -312,6 +315,8 @@ class ToolGuard:
     def authorize(
         self, action: int, arg1: str | None, arg2: str | None, schema: str | None, source: str | None
     ) -> int:
+        if action in READS:  # most calls: SQLite asks once per column a statement reads, while preparing it
+            return SQLITE_OK
         if action == sqlite3.SQLITE_FUNCTION:
             ok = arg2 != "load_extension"
         elif action == sqlite3.SQLITE_PRAGMA:
@@ -321,7 +326,7 @@ class ToolGuard:
         else:
             ok = action in READS or (self.writes and action in WRITES)
         if ok:
-            return sqlite3.SQLITE_OK
+            return SQLITE_OK
         self.refused = self.refused or ACTIONS.get(
             action, "a schema change" if self.writes else "a write in a read-only tool"
         )
@@ -350,12 +355,12 @@ class InlineConnection:
     """An in-memory database used on the event loop, with the part of aiosqlite's API the Store uses.
 
     Its statements take microseconds, so it needs no thread: aiosqlite gives every connection
-    one, and a thread per episode stops scaling long before a thousand episodes.
+    one, and a thread per episode stops scaling long before a thousand episodes. Rows come back
+    as dicts built from the cursor's column names once per statement.
     """
 
     def __init__(self, image: bytes, guard: ToolGuard):
         self.conn = memory_copy(image)
-        self.conn.row_factory = dict_row
         self.conn.execute("PRAGMA foreign_keys = ON")
         self.conn.set_authorizer(guard.authorize)
         self.conn.set_progress_handler(guard.progress, STEP_TICKS)
@@ -367,8 +372,13 @@ class InlineConnection:
     async def execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, params)
 
-    async def execute_fetchall(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        return self.conn.execute(sql, params).fetchall()
+    async def execute_fetchall(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        cursor = self.conn.execute(sql, params)
+        rows = cursor.fetchall()
+        if not rows:
+            return []
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row)) for row in rows]  # a row has a value per name
 
     async def executescript(self, sql: str) -> None:
         self.conn.executescript(sql)
@@ -544,11 +554,19 @@ class Session:
         self.episodes = episodes
 
 
+def request_of(ctx: Context) -> Any:
+    """`ctx.request_context`, read from the context's private attributes when they hold it: the
+    property goes through pydantic's private-attribute lookup, which costs more than some tool calls."""
+    private = getattr(ctx, "__pydantic_private__", None) or {}
+    return private.get("_request_context") or ctx.request_context
+
+
 def store(ctx: Context) -> Store:
     """The database this tool call acts on: its episode's (header or request meta), else the default."""
-    session: Session = ctx.request_context.lifespan_context
-    headers = ctx.headers or {}
-    episode_id = headers.get("x-episode-id") or (ctx.request_context.meta or {}).get("episode_id")
+    request = request_of(ctx)
+    session: Session = request.lifespan_context
+    headers = getattr(request.request, "headers", None) or {}  # what ctx.headers reads
+    episode_id = headers.get("x-episode-id") or (request.meta or {}).get("episode_id")
     if not episode_id:
         return session.default
     try:

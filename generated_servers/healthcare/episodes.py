@@ -49,6 +49,7 @@ from .runtime import (
     argument_problem,
     committed_scenario,
     guarded,
+    request_of,
     scenario_image,
     seed_image,
 )
@@ -217,7 +218,8 @@ class Episodes:
         self.max_episodes = max_episodes
         self.max_bytes = max_bytes
         self.idle_seconds = idle_seconds
-        self.episodes: dict[str, Episode] = {}
+        self.episodes: OrderedDict[str, Episode] = OrderedDict()  # least recently used first
+        self.used = 0  # bytes of the episodes' initial images
         self.images: OrderedDict[str, bytes] = OrderedDict()  # prepared initial states, by image_key
         self.image_bytes = 0
 
@@ -249,13 +251,13 @@ class Episodes:
         if scenario is not None:
             check_scenario(scenario)
         image = await self.image(scenario)
-        used = sum(e.size for e in self.episodes.values())
-        if used + len(image) > self.max_bytes:
+        if self.used + len(image) > self.max_bytes:
             raise EpisodeError(
-                f"episode memory limit reached ({used} of {self.max_bytes} bytes); delete episodes", 429
+                f"episode memory limit reached ({self.used} of {self.max_bytes} bytes); delete episodes", 429
             )
         episode = Episode(new_episode_id(), await Store.open(image=image), scenario, image, len(image))
         self.episodes[episode.id] = episode
+        self.used += episode.size
         return episode
 
     def get(self, episode_id: str) -> Episode:
@@ -263,6 +265,7 @@ class Episodes:
         if episode is None:
             raise EpisodeError(f"no episode {str(episode_id)[:80]!r}: create one with POST /episodes", 404)
         episode.last_used = time.monotonic()
+        self.episodes.move_to_end(episode_id)
         return episode
 
     async def verify(self, episode_id: str, said: str | None = None) -> dict[str, Any]:
@@ -300,6 +303,7 @@ class Episodes:
     async def close(self, episode_id: str) -> None:
         episode = self.get(episode_id)
         del self.episodes[episode_id]
+        self.used -= episode.size
         await episode.store.close()
 
     async def close_all(self) -> None:
@@ -309,7 +313,11 @@ class Episodes:
     async def reap(self) -> int:
         """Close episodes idle for longer than `idle_seconds`; returns how many."""
         cutoff = time.monotonic() - self.idle_seconds
-        idle = [e.id for e in self.episodes.values() if e.last_used < cutoff]
+        idle = []
+        for episode in self.episodes.values():  # least recently used first: stop at the first one in use
+            if episode.last_used >= cutoff:
+                break
+            idle.append(episode.id)
         for episode_id in idle:
             await self.close(episode_id)
         return len(idle)
@@ -346,7 +354,7 @@ class EpisodeServer(MCPServer):
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
         """Every tool call, on every transport: arguments no tool can take get a ToolError saying why."""
         try:
-            meta = context.request_context.meta or {}
+            meta = request_of(context).meta or {}
         except (AttributeError, ValueError):  # called in process, outside a request
             meta = {}
         problem = meta.get(INVALID_ARGUMENTS) or argument_problem(arguments)

@@ -4,8 +4,10 @@ The driver places each new episode on the live actor with the fewest episodes, r
 where it lives, and routes every call, verification and close there. When every actor is
 full, `create` waits for a close (back-pressure) or, past its timeout, raises PoolFull. An
 actor that dies loses only its own episodes: their callers get EpisodeLost naming the
-episode and the actor, and the other actors carry on. Tool calls take the direct path
-(`LocalEnvironment.direct`), so a result is the CallToolResult an MCP client would receive.
+episode and the actor, the other actors carry on, and a new actor takes the dead one's place
+for new episodes (up to `replacements` times in the pool's life; after that a dead actor's
+place stays empty). Tool calls take the direct path (`LocalEnvironment.direct`), so a result
+is the CallToolResult an MCP client would receive.
 
     ray.init()  # or ray.init(address="auto") inside a trainer on a cluster
     pool = EpisodePool("airline", actors=8, per_actor=500)
@@ -70,12 +72,16 @@ class EpisodeActor:
 class EpisodePool:
     """Create, call, verify, inspect and close episodes spread over `actors` Ray actors."""
 
-    def __init__(self, domain: str, actors: int = 2, per_actor: int = 1000, cpus_per_actor: float = 1.0):
+    def __init__(self, domain: str, actors: int = 2, per_actor: int = 1000, cpus_per_actor: float = 1.0,
+                 replacements: int = 8):
         self.per_actor = per_actor
-        options = EpisodeActor.options(num_cpus=cpus_per_actor, max_concurrency=max(per_actor, 1))
-        self.actors = [options.remote(domain, per_actor) for _ in range(actors)]
+        self.replacements = replacements  # dead actors that may still be replaced by new ones
+        self.domain = domain
+        self.options = EpisodeActor.options(num_cpus=cpus_per_actor, max_concurrency=max(per_actor, 1))
+        self.actors = [self._new_actor() for _ in range(actors)]
         self.load = [0] * actors  # live episodes per actor
-        self.dead: dict[int, str] = {}  # actor index -> why it died
+        self.dead: dict[int, str] = {}  # actor index -> why it died, while its place is empty
+        self.deaths: list[str] = []  # every actor death, replaced or not
         self.home: dict[str, int] = {}  # episode id -> actor index
         self.lost: dict[str, str] = {}  # episode id -> the EpisodeLost message
         self.room = asyncio.Condition()
@@ -86,7 +92,7 @@ class EpisodePool:
 
     async def create(self, scenario: dict[str, Any] | None = None, timeout: float | None = None) -> str:
         """A new episode on the least-loaded live actor; waits up to `timeout` s for room when all are full.
-        An actor that dies while creating it is marked dead and the next live actor is tried."""
+        An actor that dies while creating it is replaced (or its place left empty) and the episode placed again."""
         while True:
             async with self.room:
                 try:
@@ -99,20 +105,23 @@ class EpisodePool:
                     raise EpisodeLost(f"every actor of the pool died ({'; '.join(self.dead.values())})")
                 index = self._pick()
                 self.load[index] += 1
+                actor = self.actors[index]
             try:
-                episode_id = await self._on(index, None, self.actors[index].create.remote(scenario))
+                episode_id = await self._on(index, None, actor, "create", scenario)
             except EpisodeLost:
-                continue  # that actor is now marked dead; place the episode elsewhere
+                continue  # that actor died (its count was cleared); place the episode on a live one
             except BaseException:
                 await self._release(index)
                 raise
+            if self.actors[index] is not actor:
+                continue  # made just before its actor died: lost with it; place it again
             self.home[episode_id] = index
             return episode_id
 
     async def call(self, episode_id: str, name: str, arguments: dict[str, Any] | None = None) -> CallToolResult:
         """Call tool `name` in the episode: the CallToolResult an MCP client would receive."""
         index = self._where(episode_id)
-        return await self._on(index, episode_id, self.actors[index].call.remote(episode_id, name, arguments))
+        return await self._on(index, episode_id, self.actors[index], "call", episode_id, name, arguments)
 
     async def call_many(self, calls: list[tuple[str, str, dict[str, Any] | None]]) -> list[CallToolResult]:
         """Many calls at once, e.g. one step of every rollout: one round trip per actor, results in
@@ -124,7 +133,7 @@ class EpisodePool:
         for position, (episode_id, _, _) in enumerate(calls):
             batches.setdefault(self.home[episode_id], []).append(position)
         answers = await asyncio.gather(
-            *(self._on(index, calls[positions[0]][0], self.actors[index].call_many.remote([calls[i] for i in positions]))
+            *(self._on(index, calls[positions[0]][0], self.actors[index], "call_many", [calls[i] for i in positions])
               for index, positions in batches.items()),
             return_exceptions=True,
         )
@@ -138,16 +147,16 @@ class EpisodePool:
 
     async def verify(self, episode_id: str, transcript: str | None = None) -> dict[str, Any]:
         index = self._where(episode_id)
-        return await self._on(index, episode_id, self.actors[index].verify.remote(episode_id, transcript))
+        return await self._on(index, episode_id, self.actors[index], "verify", episode_id, transcript)
 
     async def state(self, episode_id: str) -> bytes:
         index = self._where(episode_id)
-        return await self._on(index, episode_id, self.actors[index].state.remote(episode_id))
+        return await self._on(index, episode_id, self.actors[index], "state", episode_id)
 
     async def close(self, episode_id: str) -> None:
         index = self._where(episode_id)
         try:
-            await self._on(index, episode_id, self.actors[index].close.remote(episode_id))
+            await self._on(index, episode_id, self.actors[index], "close", episode_id)
         finally:
             if self.home.pop(episode_id, None) is not None:
                 await self._release(index)
@@ -156,6 +165,9 @@ class EpisodePool:
         """Stop every actor; the pool's episodes end with them."""
         for actor in self.actors:
             ray.kill(actor)
+
+    def _new_actor(self) -> Any:
+        return self.options.remote(self.domain, self.per_actor)
 
     def _all_dead(self) -> bool:
         return len(self.dead) == len(self.actors)
@@ -173,19 +185,26 @@ class EpisodePool:
                 self.load[index] -= 1
             self.room.notify_all()
 
-    async def _on(self, index: int, episode_id: str | None, pending: Any) -> Any:
-        """Await an actor's answer; if the actor died, mark it and every episode it held as lost."""
+    async def _on(self, index: int, episode_id: str | None, actor: Any, method: str, *args: Any) -> Any:
+        """Call `method` on `actor` (the pool's actor at `index`). If the actor died, mark every episode
+        it held as lost and put a new actor in its place (while replacements last), once per death:
+        a call that finds an actor already replaced only reports its own episode lost."""
         try:
-            return await pending
+            return await getattr(actor, method).remote(*args)
         except RayActorError as exc:
-            reason = f"actor {index} died ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"
             async with self.room:
-                self.dead.setdefault(index, reason)
-                for lost in [e for e, i in self.home.items() if i == index]:
-                    del self.home[lost]
-                    self.lost[lost] = f"episode {lost} was lost: it lived on {self.dead[index]}; create a new one"
-                self.load[index] = 0
-                self.room.notify_all()
+                if self.actors[index] is actor and index not in self.dead:  # the first to see this death
+                    reason = f"actor {index} died ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"
+                    self.deaths.append(reason)
+                    for lost in [e for e, i in self.home.items() if i == index]:
+                        del self.home[lost]
+                        self.lost[lost] = f"episode {lost} was lost: it lived on {reason}; create a new one"
+                    self.load[index] = 0
+                    if len(self.deaths) <= self.replacements:
+                        self.actors[index] = self._new_actor()  # new episodes go to a new actor in its place
+                    else:
+                        self.dead[index] = reason
+                    self.room.notify_all()
             if episode_id is None:
-                raise EpisodeLost(f"cannot create an episode: {self.dead[index]}") from None
-            raise EpisodeLost(self.lost[episode_id]) from None
+                raise EpisodeLost(f"cannot create an episode: {self.deaths[-1]}") from None
+            raise EpisodeLost(self.lost.get(episode_id, f"episode {episode_id} was lost: {self.deaths[-1]}")) from None

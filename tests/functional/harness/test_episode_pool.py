@@ -31,10 +31,11 @@ def scenarios(k: int) -> list[dict]:
 
 
 async def test_gold_on_pooled_episodes_rewards_each_and_a_dead_actor_loses_only_its_own(ray_local):
+    """Without replacements a dead actor's place stays empty: the pool shrinks until no actor is left."""
     from generator.harness.agents import answers
     from generator.harness.episode_pool import EpisodeLost, EpisodePool, PoolFull
 
-    pool = EpisodePool("airline", actors=2, per_actor=2, cpus_per_actor=0.5)
+    pool = EpisodePool("airline", actors=2, per_actor=2, cpus_per_actor=0.5, replacements=0)
     try:
         picked = scenarios(4)
         episodes = [await pool.create(s) for s in picked]
@@ -74,5 +75,39 @@ async def test_gold_on_pooled_episodes_rewards_each_and_a_dead_actor_loses_only_
         os.kill(ray_local.get(pool.actors[1 - victim].pid.remote()), signal.SIGKILL)  # the last live actor
         with pytest.raises(EpisodeLost, match="every actor of the pool died"):  # found dead while creating
             await pool.create(picked[0], timeout=5)
+    finally:
+        pool.shutdown()
+
+
+async def test_a_dead_actor_is_replaced_for_new_episodes_while_its_own_stay_lost(ray_local):
+    from generator.harness.agents import answers
+    from generator.harness.episode_pool import EpisodeLost, EpisodePool
+
+    pool = EpisodePool("airline", actors=2, per_actor=2, cpus_per_actor=0.5, replacements=1)
+    try:
+        picked = scenarios(4)
+        first, second = [await pool.create(s) for s in picked[:2]]  # one on each actor
+        victim = pool.home[first]
+        old, old_pid = pool.actors[victim], ray_local.get(pool.actors[victim].pid.remote())
+        os.kill(old_pid, signal.SIGKILL)
+        with pytest.raises(EpisodeLost, match=f"episode {first} was lost: it lived on actor {victim} died"):
+            await pool.call(first, "get_airport", {"airport_code": "JFK"})
+        assert pool.actors[victim] is not old and not pool.dead and pool.load[victim] == 0
+        for lost_again in (pool.verify(first), pool.state(first), pool.close(first)):  # every later use says so
+            with pytest.raises(EpisodeLost, match="was lost"):
+                await lost_again
+        assert (await pool.call(second, "get_airport", {"airport_code": "ZZZ"})).is_error  # alive: a tool error
+
+        fresh = await pool.create(picked[2], timeout=30)  # the least-loaded place: the new actor
+        assert pool.home[fresh] == victim and ray_local.get(pool.actors[victim].pid.remote()) != old_pid
+        for action in picked[2]["gold_actions"]:
+            assert not (await pool.call(fresh, action["tool"], action["arguments"])).is_error
+        assert (await pool.verify(fresh, answers(picked[2])))["reward"] == 1.0
+
+        os.kill(ray_local.get(pool.actors[victim].pid.remote()), signal.SIGKILL)  # replacements used up
+        with pytest.raises(EpisodeLost, match="was lost"):
+            await pool.call(fresh, "get_airport", {"airport_code": "JFK"})
+        assert victim in pool.dead and len(pool.deaths) == 2
+        assert pool.home[await pool.create(picked[3], timeout=5)] != victim  # only the live actor takes episodes
     finally:
         pool.shutdown()

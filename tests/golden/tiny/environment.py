@@ -74,21 +74,22 @@ class DirectClient:
         self.server = server
         self.session = session
         self.episode_id = episode_id
+        request = ServerRequestContext(
+            session=None,  # type: ignore[arg-type]  # no peer: the tools never talk back to a client
+            lifespan_context=session,
+            protocol_version="direct",
+            method="tools/call",
+            meta={"episode_id": episode_id},
+        )
+        # One context serves every call: it names the episode and nothing a call changes.
+        self.context = Context(request_context=request, mcp_server=server)
 
     async def list_tools(self) -> ListToolsResult:
         return ListToolsResult(tools=await self.server.list_tools())
 
     async def call_tool(self, name: str, arguments: dict[str, Any] | None = None) -> CallToolResult:
-        request = ServerRequestContext(
-            session=None,  # type: ignore[arg-type]  # no peer: the tools never talk back to a client
-            lifespan_context=self.session,
-            protocol_version="direct",
-            method="tools/call",
-            meta={"episode_id": self.episode_id},
-        )
-        context = Context(request_context=request, mcp_server=self.server)
         try:
-            result = await self.server.call_tool(name, arguments or {}, context)
+            result = await self.server.call_tool(name, arguments or {}, self.context)
         except ToolError as exc:  # every failure but MCPError arrives as one; the handler sends its text
             return CallToolResult(content=[TextContent(type="text", text=str(exc))], is_error=True)
         assert isinstance(result, CallToolResult)  # these tools never ask the client for input
@@ -104,6 +105,7 @@ class LocalEnvironment:
         self.server = build_server(episodes=self.episodes)
         self._client = Client(self.server)
         self._session = Session(None, self.episodes)  # type: ignore[arg-type]  # direct calls name their episode
+        self._direct: dict[str, DirectClient] = {}
 
     async def __aenter__(self) -> Self:
         await self._client.__aenter__()
@@ -130,7 +132,9 @@ class LocalEnvironment:
     def direct(self, episode_id: str) -> DirectClient:
         """The episode's tools without the JSON-RPC round trip (see DirectClient)."""
         self.episodes.get(episode_id)
-        return DirectClient(self.server, self._session, episode_id)
+        if episode_id not in self._direct:
+            self._direct[episode_id] = DirectClient(self.server, self._session, episode_id)
+        return self._direct[episode_id]
 
     async def verify(self, episode_id: str, transcript: str | None = None) -> dict[str, Any]:
         return await self.episodes.verify(episode_id, transcript)
@@ -139,4 +143,5 @@ class LocalEnvironment:
         return await self.episodes.state(episode_id)
 
     async def close(self, episode_id: str) -> None:
+        self._direct.pop(episode_id, None)
         await self.episodes.close(episode_id)
