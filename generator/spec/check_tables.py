@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 
-from generator.compile.lower import lower_table
 from generator.compile.names import model_name
+from generator.compile.schema import lower_table
 from generator.spec.check_core import CheckerCore, suggest
 from generator.spec.models import Column, Table
 
