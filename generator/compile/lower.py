@@ -18,6 +18,7 @@ from generator.compile.ir import (
     ModelIR,
     ParamIR,
     ResultFieldIR,
+    TableIR,
     ToolIR,
 )
 from generator.compile.names import (
@@ -99,6 +100,8 @@ def auto_errors(spec: DomainSpec) -> dict[str, str]:
         thing = words(singular(name))
         errors[f"{singular(name)}_not_found"] = (
             f"No {thing} has {{key}} {{value}}. Check the id, or look it up with a list or search tool first."
+            if isinstance(table.primary_key, str) or len(table.primary_key) == 1 else
+            f"No {thing} has {key_text(table.key_columns)}. Check them, or look it up with a list or search tool first."
         )
         if table.status_column:
             errors[f"{singular(name)}_bad_state"] = (
@@ -108,10 +111,62 @@ def auto_errors(spec: DomainSpec) -> dict[str, str]:
     return errors
 
 
+def key_params(params: tuple[ParamIR, ...], table: TableIR | None) -> tuple[str, ...]:
+    """The params naming the row of `table` a keyed tool works on, one per key column, in key order:
+    the param whose `ref` is that column, else the one whose `column` is; () when a part is missing."""
+    if table is None:
+        return ()
+    found = []
+    for column in table.key:
+        name = next((p.name for p in params if p.ref == (table.name, column)), None)
+        name = name or next((p.name for p in params if p.column == column), None)
+        if name is None:
+            return ()
+        found.append(name)
+    return tuple(found)
+
+
+def lower_loads(params: tuple[ParamIR, ...], tables: dict[str, TableIR], skip: str | None) -> list[LoadIR]:
+    """The rows a tool loads: one per ref param, or one per set of params that ref every part of a
+    composite key together (`provider_id` and `state` -> the provider license). `skip`: a create
+    tool's own table, whose row does not exist yet."""
+    taken: set[str] = set()
+    loads = []
+    for p in params:
+        if p.ref is None or p.ref[0] == skip:
+            continue
+        table = tables[p.ref[0]]
+        parts = [next((q for q in params if q.ref == (table.name, c)), None) for c in table.key]
+        group = [p]
+        if table.composite and p.ref[1] in table.key and all(parts):  # the checker reports a missing part
+            if p.ref[1] != table.key[0]:
+                continue  # loaded with the first part
+            group = parts
+        entity = entity_name(p.name, table.name, taken) if len(group) == 1 else singular(table.name)
+        taken.add(entity)
+        columns = tuple(q.ref[1] for q in group)
+        loads.append(LoadIR(
+            entity=entity,
+            table=table.name,
+            columns=columns,
+            params=tuple(q.name for q in group),
+            required=all(q.required for q in group),
+            sql=f"SELECT * FROM {table.name} WHERE {' AND '.join(f'{c} = ?' for c in columns)}",
+            error=f"{singular(table.name)}_not_found",
+        ))
+    return loads
+
+
+def key_text(columns: list[str]) -> str:
+    """How the not-found message of a composite key names every part: `provider_id {provider_id} and state {state}`."""
+    parts = [f"{c} {{{c}}}" for c in columns]
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 class Lowerer:
     def __init__(self, spec: DomainSpec):
         self.spec = spec
-        self.tables = {n: lower_table(n, t) for n, t in spec.tables.items()}
+        self.tables = {n: lower_table(n, t, spec.tables) for n, t in spec.tables.items()}
         self.models: dict[str, ModelIR] = {}
         self.item_models: dict[str, ModelIR] = {}
 
@@ -194,29 +249,8 @@ class Lowerer:
         for p in params:
             self.item_model(p, f"for {name}")
         table = self.tables[spec.table] if spec.table else None
-        key = None
-        if table is not None:
-            key = next((p.name for p in params if p.ref == (table.name, table.primary_key)), None)
-            if key is None:
-                key = next((p.name for p in params if p.column == table.primary_key), None)
-        taken: set[str] = set()
-        loads = []
-        for p in params:
-            if p.ref is None or (spec.kind == "create" and p.ref[0] == spec.table):
-                continue
-            entity = entity_name(p.name, p.ref[0], taken)
-            taken.add(entity)
-            loads.append(
-                LoadIR(
-                    entity=entity,
-                    table=p.ref[0],
-                    column=p.ref[1],
-                    param=p.name,
-                    required=p.required,
-                    sql=f"SELECT * FROM {p.ref[0]} WHERE {p.ref[1]} = ?",
-                    error=f"{singular(p.ref[0])}_not_found",
-                )
-            )
+        keys = key_params(params, table)
+        loads = lower_loads(params, self.tables, skip=spec.table if spec.kind == "create" else None)
         entities = {ld.entity: ld.table for ld in loads}
         checks, policy_checks = [], []
         for req in spec.requires:
@@ -287,7 +321,7 @@ class Lowerer:
         if spec.idempotent is not None:
             idempotent = spec.idempotent
         errors += [code for code in spec.errors if code not in errors]
-        order = spec.order_by or ([table.primary_key] if table else [])
+        order = spec.order_by or (list(table.key) if table else [])
         return ToolIR(
             name=name,
             kind=spec.kind,
@@ -306,7 +340,8 @@ class Lowerer:
             read_only=read_only,
             destructive=destructive,
             idempotent=idempotent,
-            key=key,
+            key=keys[0] if keys else None,
+            keys=keys,
             set_values=set_values,
             set_spec=dict(spec.set),
             to_state=to_state,

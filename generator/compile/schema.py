@@ -16,7 +16,7 @@ PY_TYPES = {"text": "str", "integer": "int", "real": "float", "boolean": "bool",
 
 def lower_column(name: str, column: Column, table: Table) -> ColumnIR:
     parts = [name, SQL_TYPES[column.type]]
-    if name == table.primary_key:
+    if [name] == table.key_columns:
         parts.append("PRIMARY KEY")
     elif not column.nullable:
         parts.append("NOT NULL")
@@ -43,7 +43,7 @@ def lower_column(name: str, column: Column, table: Table) -> ColumnIR:
         annotation=annotation,
         description=column.description,
         nullable=column.nullable,
-        policy="exempt" if name == table.primary_key and table.id_prefix else column.policy,
+        policy="exempt" if [name] == table.key_columns and table.id_prefix else column.policy,
         enum=tuple(column.enum) if column.enum else None,
         references=split_ref(column.references),
         unique=column.unique,
@@ -52,17 +52,31 @@ def lower_column(name: str, column: Column, table: Table) -> ColumnIR:
     )
 
 
-def lower_table(name: str, table: Table) -> TableIR:
+def foreign_keys(table: Table, tables: dict[str, Table]) -> tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...]:
+    """The table's composite foreign keys as (columns, referenced table, referenced columns)."""
+    out = []
+    for fk in table.foreign_keys:
+        target = fk.referenced_columns or (tables[fk.references].key_columns if fk.references in tables else [])
+        out.append((tuple(fk.columns), fk.references, tuple(target)))
+    return tuple(out)
+
+
+def lower_table(name: str, table: Table, tables: dict[str, Table]) -> TableIR:
+    """`tables` (the whole spec's) give the keys that composite foreign keys reference by default."""
     columns = tuple(lower_column(n, c, table) for n, c in table.columns.items())
+    composite = foreign_keys(table, tables)
     lines = [c.sql for c in columns]
+    if len(table.key_columns) > 1:
+        lines.append(f"PRIMARY KEY ({', '.join(table.key_columns)})")
     lines += [f"UNIQUE ({', '.join(u)})" for u in table.unique]
     lines += [f"FOREIGN KEY ({c.name}) REFERENCES {c.references[0]} ({c.references[1]})" for c in columns if c.references]
+    lines += [f"FOREIGN KEY ({', '.join(cols)}) REFERENCES {other} ({', '.join(keys)})" for cols, other, keys in composite]
     create_sql = f"CREATE TABLE {name} (\n    " + ",\n    ".join(lines) + "\n) STRICT;"
     return TableIR(
         name=name,
         model=model_name(name),
         description=table.description,
-        primary_key=table.primary_key,
+        key=tuple(table.key_columns),
         id_prefix=table.id_prefix,
         columns=columns,
         create_sql=create_sql,
@@ -70,4 +84,5 @@ def lower_table(name: str, table: Table) -> TableIR:
         transitions={k: tuple(v) for k, v in table.transitions.items()},
         initial_states=tuple(table.initial_states),
         described_as=tuple(table.described_as),
+        foreign_keys=composite,
     )
