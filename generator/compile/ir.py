@@ -62,6 +62,10 @@ class TableIR:
         """What names `row`: its key value, or the tuple of its key parts."""
         return row[self.key[0]] if len(self.key) == 1 else tuple(row[c] for c in self.key)
 
+    def key_values(self, key: Any) -> tuple[Any, ...]:
+        """SQL parameters for `key_where()` from what `key_of` returns."""
+        return tuple(key) if self.composite else (key,)
+
     def key_sql(self, alias: str = "") -> str:
         """The key as an SQL expression: `order_id`, or a row value `(provider_id, state)`."""
         parts = [f"{alias}{c}" for c in self.key]

@@ -109,7 +109,7 @@ class Expander:
         rng.shuffle(rows)
         tries = 0
         for row in rows:
-            if row[table.primary_key] in taken or tries >= 4:
+            if table.key_of(row) in taken or tries >= 4:
                 continue
             row_owner = self.env.owner_of(table, row)
             if row_owner is None or (actor_id is not None and (row_owner == actor_id) == foreign):
@@ -124,10 +124,11 @@ class Expander:
             if await self.runs(base + statements, Action(tool=tool.name, arguments=args)):
                 return Goal(tool, args, load, row, row_owner), statements
         for test in tool.tests:
-            if test.expect.error is not None or load.param not in test.args:
+            if test.expect.error is not None or any(p not in test.args for p in load.params):
                 continue
-            found = self.env.rows(table.name, f"WHERE {load.column} = ?", (test.args[load.param],))
-            if not found or found[0][table.primary_key] in taken:
+            where = " AND ".join(f"{c} = ?" for c in load.columns)
+            found = self.env.rows(table.name, f"WHERE {where}", tuple(test.args[p] for p in load.params))
+            if not found or table.key_of(found[0]) in taken:
                 continue
             row_owner = self.env.owner_of(table, found[0])
             if row_owner is None or (actor_id is not None and (row_owner == actor_id) == foreign):
@@ -197,7 +198,7 @@ class Expander:
             if link_to is not None and i == 1:
                 await link(self.env, goals[0], goal, link_to, statements + more)
             if goal.key.table != self.ir.actor:  # many goals may act on the user's own record
-                taken.add(goal.row[self.ir.table(goal.key.table).primary_key])
+                taken.add(self.ir.table(goal.key.table).key_of(goal.row))
             goals.append(goal)
             statements += more
         actor = self.env.rows(self.ir.actor, f"WHERE {self.env.actor.primary_key} = ?", (actor_id,))[0]
@@ -210,10 +211,10 @@ class Expander:
             draft.forbidden = Action(tool=tool.name, arguments=goal.args)
             draft.statements += more
             table = self.ir.table(goal.key.table)
-            draft.guards.append((table.name, goal.row[table.primary_key]))
+            draft.guards.append((table.name, table.key_of(goal.row)))
             other = self.env.rows(self.ir.actor, f"WHERE {self.env.actor.primary_key} = ?", (goal.owner,))
             draft.distractors.append({"role": "forbidden", "table": table.name,
-                                      "id": goal.row[table.primary_key], "owner": other[0] if other else None})
+                                      "id": table.key_of(goal.row), "owner": other[0] if other else None})
         # distractors: a look-alike of the first goal's entity, owned by the same user
         target = draft.goals[0]
         table = self.ir.table(target.key.table)
@@ -259,12 +260,12 @@ class Expander:
             raise Dropped("nothing to ask about the user's own record")
         written = {p.column for p in goal.tool.params if p.column} | set(goal.tool.set_spec) | {table.status_column}
         columns = [c for c in table.columns if c.policy == "hard" and not c.references and c.name not in written
-                   and c.name != table.primary_key and not c.name.endswith("_id") and not c.hidden
+                   and c.name not in table.key and not c.name.endswith("_id") and not c.hidden
                    and goal.row.get(c.name) not in (None, "")]
         if not columns:
             raise Dropped(f"nothing to ask about {table.name}")
         column = rng.choice(columns)
-        return (table.name, column.name, goal.row[table.primary_key])
+        return (table.name, column.name, table.key_of(goal.row))
 
     # --- checks ---
 
@@ -272,11 +273,11 @@ class Expander:
         """The asked column's values on the user's other rows of the table: what a wrong answer would say."""
         table = self.ir.table(table_name)
         owner = self.env.owner_column(table)
-        if owner is None or owner == table.primary_key:
+        if owner is None or table.key == (owner,):
             return []
-        found = state.execute(f"SELECT DISTINCT {column} FROM {table_name} WHERE {owner} = ? AND {table.primary_key} != ? "
+        found = state.execute(f"SELECT DISTINCT {column} FROM {table_name} WHERE {owner} = ? AND NOT ({table.key_where()}) "
                               f"AND {column} IS NOT NULL ORDER BY {column}",
-                              (draft.actor[self.env.actor.primary_key], key))
+                              (draft.actor[self.env.actor.primary_key], *table.key_values(key)))
         return [r[0] for r in found]
 
     # --- one candidate end to end ---
@@ -290,8 +291,8 @@ class Expander:
             raise Dropped(f"initial state breaks a constraint ({str(exc).split(': ', 1)[-1].split(':')[0]})") from None
         _, initial = await self.env.run(image, [])
         draft.rivals = [self.rivals(initial, t, c, key, draft) for t, c, key in draft.info]
-        draft.info = [(t, c, initial.execute(f"SELECT {c} FROM {t} WHERE {self.ir.table(t).primary_key} = ?",
-                                             (key,)).fetchone()[0]) for t, c, key in draft.info]
+        draft.info = [(t, c, initial.execute(f"SELECT {c} FROM {t} WHERE {self.ir.table(t).key_where()}",
+                                             self.ir.table(t).key_values(key)).fetchone()[0]) for t, c, key in draft.info]
         if any(value is None for _, _, value in draft.info):
             raise Dropped("the asked value is empty")
         results, after = await self.env.run(image, draft.actions)
