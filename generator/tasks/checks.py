@@ -153,7 +153,7 @@ def text_checks(ir: DomainIR, draft: Draft, after: sqlite3.Connection, initial: 
     checks: list[Check] = []
     with initial_attached(after, initial):
         for table in ir.tables:
-            pk, keys, n = table.key_sql(), ", ".join(table.key), len(table.key)
+            pk, keys = table.key_sql(), ", ".join(table.key)
             mine = ", ".join(f"m.{c}" for c in table.key)
             for column in (c.name for c in table.columns if c.policy == "composed"):
                 written = after.execute(
@@ -167,7 +167,7 @@ def text_checks(ir: DomainIR, draft: Draft, after: sqlite3.Connection, initial: 
                     if new:  # an added row's key is whatever the episode generated
                         sql, params = (f"SELECT {column} FROM main.{table.name} WHERE {pk} NOT IN "
                                        f"(SELECT {keys} FROM initial.{table.name}) ORDER BY {keys}"), {}
-                    elif n == 1:
+                    elif len(table.key) == 1:
                         sql, params = f"SELECT {column} FROM main.{table.name} WHERE {pk} = :key", {"key": key[0]}
                     else:
                         where = " AND ".join(f"{c} = :key{i}" for i, c in enumerate(table.key))

@@ -273,3 +273,8 @@ def test_information_questions_never_ask_for_a_hidden_column(tmp_path):
     result = expand_domain(tmp_path / "tiny.yaml", 24, seed=5)
     asked = [c.description for s in result.scenarios for c in s.checks if c.kind == "answer"]
     assert not [d for d in asked if re.search(r"\b(balance|amount)\b", d)], asked
+
+
+def test_check_ids_number_every_check_of_a_scenario_in_order(result):
+    for scenario in result.scenarios:
+        assert [c.id for c in scenario.checks] == [f"c{i + 1:02d}" for i in range(len(scenario.checks))], scenario.id
