@@ -100,7 +100,7 @@ def auto_errors(spec: DomainSpec) -> dict[str, str]:
         thing = words(singular(name))
         errors[f"{singular(name)}_not_found"] = (
             f"No {thing} has {{key}} {{value}}. Check the id, or look it up with a list or search tool first."
-            if isinstance(table.primary_key, str) or len(table.primary_key) == 1 else
+            if len(table.key_columns) == 1 else
             f"No {thing} has {key_text(table.key_columns)}. Check them, or look it up with a list or search tool first."
         )
         if table.status_column:

@@ -78,6 +78,9 @@ class TableChecks(CheckerCore):
                            "remove nullable: true")
             if keys.index(column) != i:
                 self.error(where, f"column {column!r} is twice in the key of {name}", "name each column once")
+            elif column == "code" and len(keys) > 1:  # the not-found error passes each part to fail(code, ...)
+                self.error(where, f"a part of the composite key of {name} cannot be called 'code'",
+                           "rename the column, e.g. code_value")
         if not keys:
             self.error(at, f"the primary key of {name} names no column", "give one column, or a list of columns")
         if table.id_prefix and len(keys) > 1:
