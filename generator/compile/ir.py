@@ -191,7 +191,7 @@ class ToolIR:
     returns: str  # result model name
     returns_table: str | None
     returns_many: bool
-    includes: tuple[tuple[str, str, str], ...]  # (field, child table, child fk column)
+    includes: tuple[tuple[str, str, str], ...]  # (field, child table, "fk = ?" over the child's foreign key)
     read_only: bool
     destructive: bool
     idempotent: bool

@@ -237,10 +237,17 @@ class Lowerer:
             self.item_model(field, f"in {param.name} {where}")
 
     def includes(self, table: str, children: list[str]) -> tuple[tuple[str, str, str], ...]:
+        """(field, child table, SQL condition on the child's foreign key, with one `?` per key part of `table`)."""
         found = []
+        key = self.tables[table].key
         for child in children:
-            fk = next(c.name for c in self.tables[child].columns if c.references and c.references[0] == table)
-            found.append((child, child, fk))
+            fk = next((c.name for c in self.tables[child].columns if c.references and c.references[0] == table), None)
+            if fk is not None:
+                found.append((child, child, f"{fk} = ?"))
+                continue
+            columns, _, targets = next(f for f in self.tables[child].foreign_keys if f[1] == table and set(f[2]) == set(key))
+            by_target = dict(zip(targets, columns, strict=True))
+            found.append((child, child, " AND ".join(f"{by_target[k]} = ?" for k in key)))
         return tuple(found)
 
     def tool(self, name: str, spec: Tool) -> ToolIR:

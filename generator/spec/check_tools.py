@@ -245,9 +245,11 @@ class ToolChecks(BodyChecks, ToolTestChecks):
                 continue
             if not any(
                 (split_ref(c.references) or ("",))[0] == tool.table for c in self.tables[child].columns.values()
-            ):
+            ) and not any(fk.references == tool.table and sorted(fk.referenced_columns or table.key_columns)
+                          == sorted(table.key_columns) for fk in self.tables[child].foreign_keys):
                 self.error(at + ("include", i), f"{child} has no foreign key to {tool.table}, so it cannot be included",
-                           f"add a column with references: {tool.table}.{table.key_columns[0]}")
+                           f"add a column with references: {tool.table}.{table.key_columns[0]}" if len(table.key_columns) == 1
+                           else f"add foreign_keys: [{{columns: [...], references: {tool.table}}}] to {child}")
             if tool.kind != "get":
                 self.warn(at + ("include", i), "include is only used by get tools")
         for field, param in tool.returns.fields.items():

@@ -40,9 +40,14 @@ def test_seed_keys_are_unique_and_tickets_name_existing_flight_days(flights):
 async def test_lookup_by_both_key_parts_finds_the_row_or_names_every_part(flights):
     _, server, _ = flights
     async with Client(server.build_server()) as client:
+        await client.call_tool("book_ticket", {"passenger_id": "P00003", "flight_number": "FD100",
+                                               "flight_date": "2026-03-02"})
         found = await client.call_tool("get_flight_day", {"flight_number": "FD100", "flight_date": "2026-03-02"})
         missing = await client.call_tool("get_flight_day", {"flight_number": "FD100", "flight_date": "2027-01-01"})
-    assert not found.is_error and found.structured_content["seats_left"] == 5
+    assert not found.is_error and found.structured_content["seats_left"] == 4
+    tickets = found.structured_content["tickets"]
+    assert "P00003" in {t["passenger_id"] for t in tickets}
+    assert {(t["flight_number"], t["flight_date"]) for t in tickets} == {("FD100", "2026-03-02")}
     assert missing.is_error
     assert missing.content[0].text.endswith("No flight day has flight_number FD100 and flight_date 2027-01-01. "
                                        "Check them, or look it up with a list or search tool first.")
