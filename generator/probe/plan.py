@@ -339,12 +339,15 @@ class Planner:
         state the provider holds no license in), so each part is valid alone and only the pair is
         missing; else a made-up value."""
         table = self.ir.table(ld.table)
+        if any(p not in args for p in ld.params):  # optional parts not given: start from a row's key
+            first = self.rows(table, limit=1)
+            args = {**{p: first[0][c] for p, c in zip(ld.params, ld.columns, strict=True)}, **args} if first else args
         found = "SELECT 1 FROM " + ld.table + " WHERE " + table.key_where()
         for param, column in reversed(list(zip(ld.params, ld.columns, strict=True))):
             values = [r[0] for r in self.conn.execute(f"SELECT DISTINCT {column} FROM {ld.table} ORDER BY {column}")]
             for value in list(table.column(column).enum or ()) + values:
                 call = dict(args, **{param: value})
-                if self.conn.execute(found, tuple(call[p] for p in ld.params)).fetchone() is None:
+                if self.conn.execute(found, tuple(call.get(p) for p in ld.params)).fetchone() is None:
                     return call
         current = args.get(ld.param, MISSING)
         return dict(args, **{ld.param: MISSING if isinstance(current, str) else -999999})
