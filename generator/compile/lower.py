@@ -142,7 +142,7 @@ def lower_loads(params: tuple[ParamIR, ...], tables: dict[str, TableIR], skip: s
             if p.ref[1] != table.key[0]:
                 continue  # loaded with the first part
             group = parts
-        entity = entity_name(p.name, table.name, taken) if len(group) == 1 else singular(table.name)
+        entity = entity_name(p.name if len(group) == 1 else table.name, table.name, taken)
         taken.add(entity)
         columns = tuple(q.ref[1] for q in group)
         loads.append(LoadIR(
