@@ -64,9 +64,8 @@ class Provider(BaseModel):
 
 
 class ProviderLicense(BaseModel):
-    """A row of provider_licenses: State medical licenses; a provider may only see patients by video or phone in states where they hold a valid license."""
+    """A row of provider_licenses: State medical licenses, one per provider and state; a provider may only see patients by video or phone in states where they hold a valid license."""
 
-    license_id: str = Field(description="License id, like L00001.")
     provider_id: str = Field(description="License holder.")
     state: Literal["AZ", "CA", "FL", "GA", "IL", "MA", "NC", "NY", "OH", "PA", "TX", "WA"] = Field(
         description="Licensing state."

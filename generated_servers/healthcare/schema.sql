@@ -43,14 +43,13 @@ CREATE TABLE providers (
     years_experience INTEGER NOT NULL
 ) STRICT;
 
--- State medical licenses; a provider may only see patients by video or phone in states where they hold a valid license.
+-- State medical licenses, one per provider and state; a provider may only see patients by video or phone in states where they hold a valid license.
 CREATE TABLE provider_licenses (
-    license_id TEXT PRIMARY KEY,
     provider_id TEXT NOT NULL,
     state TEXT NOT NULL CHECK (state IN ('AZ', 'CA', 'FL', 'GA', 'IL', 'MA', 'NC', 'NY', 'OH', 'PA', 'TX', 'WA')),
     license_number TEXT NOT NULL,
     expires_on TEXT NOT NULL,
-    UNIQUE (provider_id, state),
+    PRIMARY KEY (provider_id, state),
     FOREIGN KEY (provider_id) REFERENCES providers (provider_id)
 ) STRICT;
 

@@ -29,6 +29,8 @@ def outputs(ir: DomainIR, tool: ToolIR) -> set[tuple[str, str]]:
             found.add((name, column.name))
             if column.references:
                 found.add(column.references)
+        for _, other, keys in ir.table(name).foreign_keys:  # a composite foreign key names the row too
+            found.update((other, key) for key in keys)
     found.update(tool.result_refs.values())
     return found
 
@@ -43,6 +45,13 @@ def inputs(tool: ToolIR) -> dict[str, tuple[str, str]]:
             if f.ref:
                 found[f"{p.name}[].{f.name}"] = f.ref
     return found
+
+
+def partial(tool: ToolIR, supplied: set[tuple[str, str]]) -> set[str]:
+    """Params of composite-key loads that `supplied` names only some parts of: a row is named by all
+    of its key parts together, so a tool yielding a provider id alone does not name a license."""
+    return {p for ld in tool.loads if len(ld.params) > 1
+            and not all((ld.table, c) in supplied for c in ld.columns) for p in ld.params}
 
 
 def produced_states(ir: DomainIR, tool: ToolIR) -> dict[str, set[str]]:
@@ -74,7 +83,7 @@ def build_graph(ir: DomainIR) -> nx.MultiDiGraph:
             flow = [
                 {"field": f"{table}.{column}", "param": param}
                 for param, (table, column) in sorted(inputs(b).items())
-                if (table, column) in outs[a.name]
+                if (table, column) in outs[a.name] and param not in partial(b, outs[a.name])
             ]
             if flow:
                 graph.add_edge(a.name, b.name, key="data_flow", kind="data_flow", bindings=flow)

@@ -13,6 +13,11 @@ from typing import Any
 from generator import ids
 
 
+def python_tuple(names: tuple[str, ...]) -> str:
+    """A tuple expression of variables: `(order_id,)`, `(provider_id, state)`."""
+    return f"({names[0]},)" if len(names) == 1 else f"({', '.join(names)})"
+
+
 @dataclass(frozen=True)
 class ColumnIR:
     name: str
@@ -35,7 +40,7 @@ class TableIR:
     name: str
     model: str  # row model class name
     description: str
-    primary_key: str
+    key: tuple[str, ...]  # the primary key's columns: one, or the parts of a composite key
     id_prefix: str | None
     columns: tuple[ColumnIR, ...]
     create_sql: str
@@ -44,6 +49,35 @@ class TableIR:
     initial_states: tuple[str, ...]
     described_as: tuple[str, ...] = ()  # how a person names a row whose id they do not hold
     id_format: str | None = None  # counter, locator or dated when the table's keys are generated, else None
+    foreign_keys: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...] = ()  # (columns, table, its columns)
+
+    @property
+    def primary_key(self) -> str:
+        """The key column of a table with a one-column key; a composite key has none (see `key`)."""
+        if len(self.key) != 1:
+            raise ValueError(f"{self.name} has a composite key ({', '.join(self.key)}): use key, key_of and key_sql")
+        return self.key[0]
+
+    @property
+    def composite(self) -> bool:
+        return len(self.key) > 1
+
+    def key_of(self, row: dict[str, Any]) -> Any:
+        """What names `row`: its key value, or the tuple of its key parts."""
+        return row[self.key[0]] if len(self.key) == 1 else tuple(row[c] for c in self.key)
+
+    def key_values(self, key: Any) -> tuple[Any, ...]:
+        """SQL parameters for `key_where()` from what `key_of` returns."""
+        return tuple(key) if self.composite else (key,)
+
+    def key_sql(self, alias: str = "") -> str:
+        """The key as an SQL expression: `order_id`, or a row value `(provider_id, state)`."""
+        parts = [f"{alias}{c}" for c in self.key]
+        return parts[0] if len(parts) == 1 else f"({', '.join(parts)})"
+
+    def key_where(self) -> str:
+        """`order_id = ?`, or `provider_id = ? AND state = ?`."""
+        return " AND ".join(f"{c} = ?" for c in self.key)
 
     def column(self, name: str) -> ColumnIR:
         return next(c for c in self.columns if c.name == name)
@@ -79,15 +113,38 @@ class ParamIR:
 
 @dataclass(frozen=True)
 class LoadIR:
-    """An entity fetched by a ref param before the checks run (its absence is an error)."""
+    """An entity fetched by ref params before the checks run (its absence is an error).
+
+    Usually one param names the row by one column; params that ref every part of a table's
+    composite key load its row together (`params[i]` gives `columns[i]`)."""
 
     entity: str
     table: str
-    column: str
-    param: str
+    columns: tuple[str, ...]
+    params: tuple[str, ...]
     required: bool
     sql: str
     error: str
+
+    @property
+    def column(self) -> str:
+        return self.columns[0]
+
+    @property
+    def param(self) -> str:
+        return self.params[0]
+
+    @property
+    def args(self) -> str:
+        """The SQL parameters as a Python tuple: `(order_id,)`, `(provider_id, state)`."""
+        return python_tuple(self.params)
+
+    @property
+    def fail_args(self) -> str:
+        """The keywords of the not-found error: `key='order_id', value=order_id`, or one per key part."""
+        if len(self.params) == 1:
+            return f"key={self.column!r}, value={self.param}"
+        return ", ".join(f"{c}={p}" for c, p in zip(self.columns, self.params, strict=True))
 
 
 @dataclass(frozen=True)
@@ -143,11 +200,12 @@ class ToolIR:
     returns: str  # result model name
     returns_table: str | None
     returns_many: bool
-    includes: tuple[tuple[str, str, str], ...]  # (field, child table, child fk column)
+    includes: tuple[tuple[str, str, str], ...]  # (field, child table, "fk = ?" over the child's foreign key)
     read_only: bool
     destructive: bool
     idempotent: bool
-    key: str | None = None  # param holding the primary key of `table`
+    key: str | None = None  # param holding the primary key of `table` (composite: its first part)
+    keys: tuple[str, ...] = ()  # params holding every part of the key of `table`, in key order
     set_values: dict[str, str] = field(default_factory=dict)  # column -> Python expression
     set_spec: dict[str, Any] = field(default_factory=dict)  # column -> spec value ($param, $now, literal)
     to_state: str | None = None
@@ -164,6 +222,18 @@ class ToolIR:
     asks: tuple[str, ...] = ()  # the user's own phrasings of a request for this tool
     reasons: tuple[str, ...] = ()  # why a user asks, for {reason}
     stories: tuple[Any, ...] = ()  # spec Story objects: what happened, for {story}, with the facts texts carry
+
+    @property
+    def key_args(self) -> str:
+        """The key params as a Python tuple for SQL: `(order_id,)`, `(provider_id, state)`."""
+        return python_tuple(self.keys)
+
+    @property
+    def key_value(self) -> str:
+        """A Python expression naming the row in a message: `order_id`, or `f"({provider_id}, {state})"`."""
+        if len(self.keys) == 1:
+            return self.keys[0]
+        return 'f"(' + ", ".join(f"{{{k}}}" for k in self.keys) + ')"'
 
 
 @dataclass(frozen=True)

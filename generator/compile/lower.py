@@ -13,7 +13,6 @@ from generator.compile.constants import lower_helpers, resolve
 from generator.compile.describe import describe
 from generator.compile.ir import (
     CheckIR,
-    ColumnIR,
     DomainIR,
     ErrorIR,
     LoadIR,
@@ -27,83 +26,19 @@ from generator.compile.names import (
     PLACEHOLDER,
     camel,
     entity_name,
-    model_name,
     singular,
     split_ref,
-    sql_literal,
     template_names,
     value_expr,
     words,
 )
-from generator.spec.models import Column, DomainSpec, Param, Table, Tool
+from generator.compile.schema import lower_table
+from generator.spec.models import DomainSpec, Param, Tool
 
-SQL_TYPES = {"text": "TEXT", "integer": "INTEGER", "real": "REAL", "boolean": "INTEGER", "date": "TEXT", "datetime": "TEXT"}
-PY_TYPES = {"text": "str", "integer": "int", "real": "float", "boolean": "bool", "date": "str", "datetime": "str"}
 PARAM_TYPES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "date": "str", "datetime": "str", "object": "dict"}
 PATTERNS = {"date": r"^\d{4}-\d{2}-\d{2}$", "datetime": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$"}
 FAILED = {"in": "{a} not in {v}", "not_in": "{a} in {v}", "eq": "{a} != {v}", "ne": "{a} == {v}",
           "gt": "{a} <= {v}", "gte": "{a} < {v}", "lt": "{a} >= {v}", "lte": "{a} > {v}"}  # fmt: skip
-
-
-def lower_column(name: str, column: Column, table: Table) -> ColumnIR:
-    parts = [name, SQL_TYPES[column.type]]
-    if name == table.primary_key:
-        parts.append("PRIMARY KEY")
-    elif not column.nullable:
-        parts.append("NOT NULL")
-    if column.unique:
-        parts.append("UNIQUE")
-    if column.default is not None:
-        parts.append(f"DEFAULT {sql_literal(column.default)}")
-    checks = []
-    if column.enum:
-        checks.append(f"{name} IN ({', '.join(sql_literal(v) for v in column.enum)})")
-    if column.type == "boolean":
-        checks.append(f"{name} IN (0, 1)")
-    if column.check:
-        checks.append(column.check)
-    if checks:
-        parts.append(f"CHECK ({' AND '.join(checks)})")
-    annotation = f"Literal[{', '.join(repr(v) for v in column.enum)}]" if column.enum else PY_TYPES[column.type]
-    if column.nullable:
-        annotation += " | None"
-    return ColumnIR(
-        name=name,
-        type=column.type,
-        sql=" ".join(parts),
-        annotation=annotation,
-        description=column.description,
-        nullable=column.nullable,
-        policy="exempt" if name == table.primary_key and table.generates_ids else column.policy,
-        enum=tuple(column.enum) if column.enum else None,
-        references=split_ref(column.references),
-        unique=column.unique,
-        default=column.default,
-        hidden=column.hidden,
-        asked=column.asked,
-    )
-
-
-def lower_table(name: str, table: Table) -> TableIR:
-    columns = tuple(lower_column(n, c, table) for n, c in table.columns.items())
-    lines = [c.sql for c in columns]
-    lines += [f"UNIQUE ({', '.join(u)})" for u in table.unique]
-    lines += [f"FOREIGN KEY ({c.name}) REFERENCES {c.references[0]} ({c.references[1]})" for c in columns if c.references]
-    create_sql = f"CREATE TABLE {name} (\n    " + ",\n    ".join(lines) + "\n) STRICT;"
-    return TableIR(
-        name=name,
-        model=model_name(name),
-        description=table.description,
-        primary_key=table.primary_key,
-        id_prefix=table.id_prefix,
-        columns=columns,
-        create_sql=create_sql,
-        status_column=table.status_column,
-        transitions={k: tuple(v) for k, v in table.transitions.items()},
-        initial_states=tuple(table.initial_states),
-        described_as=tuple(table.described_as),
-        id_format=table.id_format if table.generates_ids else None,
-    )
 
 
 def lower_param(name: str, param: Param, spec: DomainSpec, table: str | None, owner: str = "") -> ParamIR:
@@ -166,6 +101,8 @@ def auto_errors(spec: DomainSpec) -> dict[str, str]:
         thing = words(singular(name))
         errors[f"{singular(name)}_not_found"] = (
             f"No {thing} has {{key}} {{value}}. Check the id, or look it up with a list or search tool first."
+            if len(table.key_columns) == 1 else
+            f"No {thing} has {key_text(table.key_columns)}. Check them, or look it up with a list or search tool first."
         )
         if table.status_column:
             errors[f"{singular(name)}_bad_state"] = (
@@ -175,10 +112,62 @@ def auto_errors(spec: DomainSpec) -> dict[str, str]:
     return errors
 
 
+def key_params(params: tuple[ParamIR, ...], table: TableIR | None) -> tuple[str, ...]:
+    """The params naming the row of `table` a keyed tool works on, one per key column, in key order:
+    the param whose `ref` is that column, else the one whose `column` is; () when a part is missing."""
+    if table is None:
+        return ()
+    found = []
+    for column in table.key:
+        name = next((p.name for p in params if p.ref == (table.name, column)), None)
+        name = name or next((p.name for p in params if p.column == column), None)
+        if name is None:
+            return ()
+        found.append(name)
+    return tuple(found)
+
+
+def lower_loads(params: tuple[ParamIR, ...], tables: dict[str, TableIR], skip: str | None) -> list[LoadIR]:
+    """The rows a tool loads: one per ref param, or one per set of params that ref every part of a
+    composite key together (`provider_id` and `state` -> the provider license). `skip`: a create
+    tool's own table, whose row does not exist yet."""
+    taken: set[str] = set()
+    loads = []
+    for p in params:
+        if p.ref is None or p.ref[0] == skip:
+            continue
+        table = tables[p.ref[0]]
+        parts = [next((q for q in params if q.ref == (table.name, c)), None) for c in table.key]
+        group = [p]
+        if table.composite and p.ref[1] in table.key and all(parts):  # the checker reports a missing part
+            if p.ref[1] != table.key[0]:
+                continue  # loaded with the first part
+            group = parts
+        entity = entity_name(p.name if len(group) == 1 else table.name, table.name, taken)
+        taken.add(entity)
+        columns = tuple(q.ref[1] for q in group)
+        loads.append(LoadIR(
+            entity=entity,
+            table=table.name,
+            columns=columns,
+            params=tuple(q.name for q in group),
+            required=all(q.required for q in group),
+            sql=f"SELECT * FROM {table.name} WHERE {' AND '.join(f'{c} = ?' for c in columns)}",
+            error=f"{singular(table.name)}_not_found",
+        ))
+    return loads
+
+
+def key_text(columns: list[str]) -> str:
+    """How the not-found message of a composite key names every part: `provider_id {provider_id} and state {state}`."""
+    parts = [f"{c} {{{c}}}" for c in columns]
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 class Lowerer:
     def __init__(self, spec: DomainSpec):
         self.spec = spec
-        self.tables = {n: lower_table(n, t) for n, t in spec.tables.items()}
+        self.tables = {n: lower_table(n, t, spec.tables) for n, t in spec.tables.items()}
         self.models: dict[str, ModelIR] = {}
         self.item_models: dict[str, ModelIR] = {}
 
@@ -249,10 +238,17 @@ class Lowerer:
             self.item_model(field, f"in {param.name} {where}")
 
     def includes(self, table: str, children: list[str]) -> tuple[tuple[str, str, str], ...]:
+        """(field, child table, SQL condition on the child's foreign key, with one `?` per key part of `table`)."""
         found = []
+        key = self.tables[table].key
         for child in children:
-            fk = next(c.name for c in self.tables[child].columns if c.references and c.references[0] == table)
-            found.append((child, child, fk))
+            fk = next((c.name for c in self.tables[child].columns if c.references and c.references[0] == table), None)
+            if fk is not None:
+                found.append((child, child, f"{fk} = ?"))
+                continue
+            columns, _, targets = next(f for f in self.tables[child].foreign_keys if f[1] == table and set(f[2]) == set(key))
+            by_target = dict(zip(targets, columns, strict=True))
+            found.append((child, child, " AND ".join(f"{by_target[k]} = ?" for k in key)))
         return tuple(found)
 
     def tool(self, name: str, spec: Tool) -> ToolIR:
@@ -261,29 +257,8 @@ class Lowerer:
         for p in params:
             self.item_model(p, f"for {name}")
         table = self.tables[spec.table] if spec.table else None
-        key = None
-        if table is not None:
-            key = next((p.name for p in params if p.ref == (table.name, table.primary_key)), None)
-            if key is None:
-                key = next((p.name for p in params if p.column == table.primary_key), None)
-        taken: set[str] = set()
-        loads = []
-        for p in params:
-            if p.ref is None or (spec.kind == "create" and p.ref[0] == spec.table):
-                continue
-            entity = entity_name(p.name, p.ref[0], taken)
-            taken.add(entity)
-            loads.append(
-                LoadIR(
-                    entity=entity,
-                    table=p.ref[0],
-                    column=p.ref[1],
-                    param=p.name,
-                    required=p.required,
-                    sql=f"SELECT * FROM {p.ref[0]} WHERE {p.ref[1]} = ?",
-                    error=f"{singular(p.ref[0])}_not_found",
-                )
-            )
+        keys = key_params(params, table)
+        loads = lower_loads(params, self.tables, skip=spec.table if spec.kind == "create" else None)
         entities = {ld.entity: ld.table for ld in loads}
         checks, policy_checks = [], []
         for req in spec.requires:
@@ -354,7 +329,7 @@ class Lowerer:
         if spec.idempotent is not None:
             idempotent = spec.idempotent
         errors += [code for code in spec.errors if code not in errors]
-        order = spec.order_by or ([table.primary_key] if table else [])
+        order = spec.order_by or (list(table.key) if table else [])
         return ToolIR(
             name=name,
             kind=spec.kind,
@@ -373,7 +348,8 @@ class Lowerer:
             read_only=read_only,
             destructive=destructive,
             idempotent=idempotent,
-            key=key,
+            key=keys[0] if keys else None,
+            keys=keys,
             set_values=set_values,
             set_spec={column: resolve(v, self.spec.constants) for column, v in spec.set.items()},
             to_state=to_state,

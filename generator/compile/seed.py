@@ -46,6 +46,9 @@ def table_order(spec: DomainSpec) -> list[str]:
             for ref in (column.references, column.gen.ref if column.gen else None):
                 if ref and ref.split(".")[0] != name:
                     graph.add_edge(ref.split(".")[0], name)
+        for fk in table.foreign_keys:
+            if fk.references != name:
+                graph.add_edge(fk.references, name)
         if table.seed.per:
             graph.add_edge(table.seed.per, name)
         for first in table.seed.after:
@@ -106,7 +109,21 @@ class Seeder:
             self.conn.execute(table.create_sql)
 
     def lookup(self, table: str, key: Any) -> dict[str, Any]:
-        return self.by_key[table][key]
+        """The seeded row of `table` with this key (a tuple of the parts for a composite key)."""
+        return self.by_key[table][tuple(key) if isinstance(key, list) else key]
+
+    def composite_parents(self, table: Table, ctx: dict[str, Any]) -> dict[str, Any]:
+        """Values of the columns of composite foreign keys without a gen: all parts from one row
+        of the referenced table (the parent row when it is that table), so the parts match."""
+        out: dict[str, Any] = {}
+        for fk in table.foreign_keys:
+            if any(table.columns[c].gen is not None for c in fk.columns):
+                continue
+            target = fk.referenced_columns or self.spec.tables[fk.references].key_columns
+            parent = ctx["parent"] if ctx["parent_table"] == fk.references else None
+            row = parent if parent is not None else ctx["rng"].choice(self.rows[fk.references])
+            out.update({c: row[t] for c, t in zip(fk.columns, target, strict=True)})
+        return out
 
     def value(self, name: str, column: Column, gen: Gen | None, ctx: dict[str, Any]) -> Any:
         rng, fake = ctx["rng"], ctx["fake"]
@@ -174,23 +191,26 @@ class Seeder:
         rows: list[dict[str, Any]] = []
         columns = list(table.columns)
         sql = f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
-        taken = {row.get(table.primary_key) for row in given}
+        taken = {row.get(table.key_columns[0]) for row in given}
         keys = (key for n in range(1, 10**6)  # generated keys: the sequence, past given ones
                 if (key := ids.make_id(table.id_format, table.id_prefix, name, n, self.spec.now[:10])) not in taken
                 and key is not None)
         for n, parent in enumerate([None] * len(given) + plan):
             fixed = given[n] if n < len(given) else {}
-            key = next(keys) if table.generates_ids and table.primary_key not in fixed else None
+            key = next(keys) if table.generates_ids and table.key_columns[0] not in fixed else None
             error: Exception | None = None
             for _ in range(1 if fixed else ATTEMPTS):
                 row: dict[str, Any] = {}
                 ctx = {"rng": rng, "fake": fake, "n": n, "row": row, "parent": parent, "parent_table": table.seed.per,
                        "table": name}
+                linked = self.composite_parents(table, ctx)
                 for column_name, column in table.columns.items():
                     if column_name in fixed:
                         row[column_name] = fixed[column_name]
-                    elif column_name == table.primary_key and key is not None:
+                    elif column_name == table.key_columns[0] and key is not None:
                         row[column_name] = key
+                    elif column_name in linked:
+                        row[column_name] = linked[column_name]
                     else:
                         row[column_name] = plain(self.value(column_name, column, column.gen, ctx))
                 try:
@@ -205,7 +225,7 @@ class Seeder:
                     raise SeedError(f"tables.{name}.seed.fixed.{n}: the given row violates a constraint: {error}")
                 raise SeedError(f"tables.{name}.seed: row {n + 1} violates a constraint after {ATTEMPTS} tries: {error}")
         self.rows[name] = rows
-        self.by_key[name] = {r[ir_table.primary_key]: r for r in rows}
+        self.by_key[name] = {ir_table.key_of(r): r for r in rows}
 
 
 def given_row(table: Table, row: dict[str, Any]) -> dict[str, Any]:

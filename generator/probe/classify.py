@@ -21,7 +21,8 @@ def snapshot(conn: sqlite3.Connection, ir: DomainIR) -> dict[str, dict[Any, dict
     for t in ir.tables:
         cur = conn.execute(f"SELECT * FROM {t.name}")
         names = [d[0] for d in cur.description]
-        state[t.name] = {row[names.index(t.primary_key)]: dict(zip(names, row, strict=True)) for row in cur}
+        rows = [dict(zip(names, row, strict=True)) for row in cur]
+        state[t.name] = {t.key_of(row): row for row in rows}  # a composite key names a row by a tuple
     return state
 
 
@@ -61,7 +62,8 @@ def check_values(ir: DomainIR, tool: ToolIR, case: Case, changes: dict, after: d
     if case.error is not None or tool.kind not in ("create", "update", "transition"):
         return ""
     entry = changes.get(tool.table, {})
-    key = entry["insert"][0] if tool.kind == "create" else case.args.get(tool.key)
+    named = tuple(case.args.get(k) for k in tool.keys)
+    key = entry["insert"][0] if tool.kind == "create" else (named if len(named) > 1 else case.args.get(tool.key))
     row = after[tool.table].get(key)
     if row is None:
         return f"row {key!r} not found in {tool.table} after the call"

@@ -77,19 +77,19 @@ class Planner:
         self.now = conn.execute("SELECT value FROM _env WHERE key = 'now'").fetchone()[0]
 
     def rows(self, table: TableIR, limit: int = 200) -> list[dict[str, Any]]:
-        cur = self.conn.execute(f"SELECT * FROM {table.name} ORDER BY {table.primary_key} LIMIT {limit}")
+        cur = self.conn.execute(f"SELECT * FROM {table.name} ORDER BY {', '.join(table.key)} LIMIT {limit}")
         return [dict(r) for r in cur]
 
     def entities(self, tool: ToolIR, args: dict[str, Any], overrides: dict[tuple[str, str], dict]) -> dict[str, dict]:
         """The rows the tool would load for these args, with setup overrides applied (plus the clock)."""
         found: dict[str, Any] = {"$now": self.now}
         for ld in tool.loads:
-            if args.get(ld.param) is None:
+            if any(args.get(p) is None for p in ld.params):
                 continue
-            row = self.conn.execute(f"SELECT * FROM {ld.table} WHERE {ld.column} = ?", (args[ld.param],)).fetchone()
+            row = self.conn.execute(ld.sql, tuple(args[p] for p in ld.params)).fetchone()
             if row is not None:
                 row = dict(row)
-                row.update(overrides.get((ld.table, str(row[self.ir.table(ld.table).primary_key])), {}))
+                row.update(overrides.get((ld.table, self.key_text(ld.table, row)), {}))
             found[ld.entity] = row
         return found
 
@@ -134,7 +134,7 @@ class Planner:
     def derive(self, tool: ToolIR, key_load: Any, row: dict[str, Any] | None) -> dict[str, Any]:
         args: dict[str, Any] = {}
         if key_load is not None and row is not None:
-            args[key_load.param] = row[key_load.column]
+            args.update({p: row[c] for p, c in zip(key_load.params, key_load.columns, strict=True)})
         entity_rows = {key_load.entity: row} if key_load is not None and row is not None else {}
         for p in tool.params:
             if p.name in args:
@@ -172,8 +172,8 @@ class Planner:
         out = dict(args)
         taken: dict[str, set[Any]] = {}
         for p in tool.params:
-            if not p.ref or p.name not in out:
-                continue
+            if not p.ref or p.name not in out or self.ir.table(p.ref[0]).composite:
+                continue  # the parts of a composite key name one row together
             used = taken.setdefault(p.ref[0], set())
             if out[p.name] in used:
                 rows = self.rows(self.ir.table(p.ref[0]), limit=len(used) + 1)
@@ -198,12 +198,12 @@ class Planner:
         overrides: dict[tuple[str, str], dict] = {}
         if tool.kind == "transition" and tool.from_states:
             status = self.ir.table(tool.table).status_column
-            overrides[(tool.table, str(args[tool.key]))] = {status: tool.from_states[0]}
+            overrides[(tool.table, self.override_key(tool, args))] = {status: tool.from_states[0]}
         for c in tool.checks:
             entities = self.entities(tool, args, overrides)
             if holds(c, args, entities) or entities.get(c.entity) is None:
                 continue
-            if c.column == self.ir.table(c.table).primary_key:
+            if c.column in self.ir.table(c.table).key:
                 continue  # a key is never rewritten (see `cases`)
             value = resolve(c.value, args, entities)
             if c.op == "in":
@@ -216,8 +216,7 @@ class Planner:
                 wanted = value  # eq, gte, lte
             if wanted is None:
                 continue
-            table = self.ir.table(c.table)
-            pk = str(entities[c.entity][table.primary_key])
+            pk = self.key_text(c.table, entities[c.entity])
             overrides.setdefault((c.table, pk), {})[c.column] = wanted
         return overrides
 
@@ -279,6 +278,10 @@ class Planner:
         for ld in tool.loads:
             if ld.param not in args and ld.required:
                 continue
+            if len(ld.params) > 1:
+                cases.append(Case(tool.name, f"missing {', '.join(ld.params)}", self.absent(ld, args), list(setup),
+                                  error=ld.error))
+                continue
             current = args.get(ld.param, MISSING)
             bad = dict(args, **{ld.param: MISSING if isinstance(current, str) else -999999})
             cases.append(Case(tool.name, f"missing {ld.param}", bad, list(setup), error=ld.error))
@@ -286,10 +289,10 @@ class Planner:
             table = self.ir.table(tool.table)
             others = [s for s in table.column(table.status_column).enum or () if s not in tool.from_states]
             if others:
-                more = {**overrides, (tool.table, str(args[tool.key])): {table.status_column: others[0]}}
+                more = {**overrides, (tool.table, self.override_key(tool, args)): {table.status_column: others[0]}}
                 cases.append(Case(tool.name, f"{table.status_column} {others[0]}", dict(args), self.setup_sql(more),
                                   error=tool.state_error))
-        fields = [p for p in tool.params if p.column and p.name != tool.key]  # what an update changes
+        fields = [p for p in tool.params if p.column and p.name not in tool.keys]  # what an update changes
         if tool.kind == "update" and not any(p.required for p in fields):
             kept = {k: v for k, v in args.items() if k not in {p.name for p in fields}}
             cases.append(Case(tool.name, "nothing to update", kept, list(setup), error="nothing_to_update"))
@@ -298,8 +301,7 @@ class Planner:
             if entities.get(c.entity) is None:
                 continue
             more = {k: dict(v) for k, v in overrides.items()}
-            primary_key = self.ir.table(c.table).primary_key
-            if c.column == primary_key:
+            if c.column in self.ir.table(c.table).key:
                 # rewriting a key breaks its uniqueness and the rows that reference it: change the call instead
                 call = self.key_violation(c, args, entities)
                 if call is None:
@@ -309,7 +311,7 @@ class Planner:
                 if bad is None:
                     continue
                 call = dict(args)
-                more.setdefault((c.table, str(entities[c.entity][primary_key])), {})[c.column] = bad
+                more.setdefault((c.table, self.key_text(c.table, entities[c.entity])), {})[c.column] = bad
             after = self.entities(tool, call, more)
             if any(ld.required and after.get(ld.entity) is None for ld in tool.loads):
                 continue
@@ -332,11 +334,37 @@ class Planner:
             )
         return cases
 
+    def absent(self, ld: LoadIR, args: dict[str, Any]) -> dict[str, Any]:
+        """`args` naming no row by a composite key: one part changed to a value other rows have (a
+        state the provider holds no license in), so each part is valid alone and only the pair is
+        missing; else a made-up value."""
+        table = self.ir.table(ld.table)
+        if any(p not in args for p in ld.params):  # optional parts not given: start from a row's key
+            first = self.rows(table, limit=1)
+            args = {**{p: first[0][c] for p, c in zip(ld.params, ld.columns, strict=True)}, **args} if first else args
+        found = "SELECT 1 FROM " + ld.table + " WHERE " + table.key_where()
+        for param, column in reversed(list(zip(ld.params, ld.columns, strict=True))):
+            values = [r[0] for r in self.conn.execute(f"SELECT DISTINCT {column} FROM {ld.table} ORDER BY {column}")]
+            for value in list(table.column(column).enum or ()) + values:
+                call = dict(args, **{param: value})
+                if self.conn.execute(found, tuple(call.get(p) for p in ld.params)).fetchone() is None:
+                    return call
+        current = args.get(ld.param, MISSING)
+        return dict(args, **{ld.param: MISSING if isinstance(current, str) else -999999})
+
+    def key_text(self, table: str, row: dict[str, Any]) -> str:
+        """How overrides name a row: its key as text (a composite key's parts joined by a tab)."""
+        return "\t".join(str(row[c]) for c in self.ir.table(table).key)
+
+    def override_key(self, tool: ToolIR, args: dict[str, Any]) -> str:
+        """The override key of the row a keyed tool names by its args."""
+        return "\t".join(str(args[k]) for k in tool.keys)
+
     def setup_sql(self, overrides: dict[tuple[str, str], dict]) -> list[tuple[str, tuple[Any, ...]]]:
         out = []
         for (table, pk), values in sorted(overrides.items()):
             t = self.ir.table(table)
             assignments = ", ".join(f"{c} = ?" for c in values)
-            out.append((f"UPDATE {table} SET {assignments} WHERE {t.primary_key} = ?", (*values.values(), pk)))
+            out.append((f"UPDATE {table} SET {assignments} WHERE {t.key_where()}", (*values.values(), *pk.split("\t"))))
         return out
 

@@ -19,6 +19,11 @@ class AskChecks(CheckerCore):
             for column, spec in table.columns.items():
                 if spec.asked:
                     self.question(("tables", name, "columns", column, "asked"), spec.asked)
+            if table.described_as and len(table.key_columns) > 1:
+                self.error(("tables", name, "described_as"), f"{name} has a composite key "
+                           f"({', '.join(table.key_columns)}): a user names its rows by those values themselves",
+                           "remove described_as; the user says each key part (the flight and its date)")
+                continue
             for i, text in enumerate(table.described_as):
                 at = ("tables", name, "described_as", i)
                 try:

@@ -44,16 +44,21 @@ class SeedChecks(CheckerCore):
             if not 0 <= low <= high:
                 self.error(at + ("count",), f"count [{low}, {high}] is not a range",
                            "give [low, high] with 0 <= low <= high")
+            linked = {c: (fk.references, c) for fk in table.foreign_keys for c in fk.columns}  # drawn together
+            for fk in table.foreign_keys:
+                if fk.references in self.tables and fk.references != name:
+                    graph.add_edge(fk.references, name)
             for column_name, column in table.columns.items():
                 col_at = ("tables", name, "columns", column_name)
-                target = split_ref(column.gen.ref if column.gen and column.gen.ref else column.references)
+                target = linked.get(column_name) if column.gen is None else None
+                target = target or split_ref(column.gen.ref if column.gen and column.gen.ref else column.references)
                 if target and target[0] in self.tables and target[0] != name:
                     graph.add_edge(target[0], name)
                 if column.gen is not None:
                     self.gen(name, table, column_name, column, column.gen, fake)
                 elif self.makes_rows(table):
-                    auto_key = column_name == table.primary_key and table.generates_ids
-                    if column.references:
+                    auto_key = [column_name] == table.key_columns and table.generates_ids
+                    if column.references or column_name in linked:
                         self.draws_from(col_at, name, table, target)
                     elif not (auto_key or column.default is not None or column.nullable):
                         self.error(col_at, f"column {column_name} has no generator and no default but is NOT NULL",
@@ -79,7 +84,8 @@ class SeedChecks(CheckerCore):
                                suggest(column, set(table.columns), "columns"))
             for column_name, column in table.columns.items():
                 filled = (column.gen is not None or column.default is not None or column.nullable
-                          or column.references or (column_name == table.primary_key and table.generates_ids))
+                          or column.references or any(column_name in fk.columns for fk in table.foreign_keys)
+                          or ([column_name] == table.key_columns and table.generates_ids))
                 if column_name not in row and not filled:
                     self.error(at, f"given row {i + 1} has no {column_name!r}, which has no generator or default",
                                f"give {column_name} in the row, or the column a gen")

@@ -76,8 +76,14 @@ class ToolChecks(BodyChecks, ToolTestChecks):
             ref = split_ref(param.ref)
             if ref is None or ref[0] not in self.tables or (tool.kind == "create" and ref[0] == tool.table):
                 continue
-            entity = entity_name(pname, ref[0], set(found))
             at = ("tools", name, "params", pname)
+            keys = self.tables[ref[0]].key_columns
+            if len(keys) > 1 and ref[1] in keys:  # one part of a composite key: the params load the row together
+                if not self.composite_ref(at, name, tool, ref[0], keys) or ref[1] != keys[0]:
+                    continue
+                entity = entity_name(ref[0], ref[0], set(found))
+            else:
+                entity = entity_name(pname, ref[0], set(found))
             if keyword.iskeyword(entity) or entity in RESERVED:
                 self.error(at, f"param {pname} loads a row into a variable called {entity!r}, which cannot be used",
                            "rename the param")
@@ -85,6 +91,30 @@ class ToolChecks(BodyChecks, ToolTestChecks):
                 self.warn(at, f"the row loaded for {pname} replaces the param {entity!r}", "rename one of them")
             found[entity] = ref[0]
         return found
+
+    def composite_ref(self, at: Loc, name: str, tool: Tool, table: str, keys: list[str]) -> bool:
+        """Whether the tool's params ref every part of `table`'s composite key, once each and all
+        equally required (reported at the first part's param when not)."""
+        parts = {c: [p for p, param in tool.params.items() if split_ref(param.ref) == (table, c)] for c in keys}
+        missing = [c for c, ps in parts.items() if not ps]
+        twice = [c for c, ps in parts.items() if len(ps) > 1]
+        at_first = ("tools", name, "params", next(iter(ps[0] for ps in parts.values() if ps)))
+        if at != at_first:
+            return not missing and not twice  # reported once, at the first part's param
+        if missing:
+            kind = PARAM_TYPE[self.tables[table].columns[missing[0]].type]
+            example = f"{missing[0]}: {{type: {kind}, ref: {table}.{missing[0]}, description: ...}}"
+            self.error(at + ("ref",), f"{table} has a composite key ({', '.join(keys)}): {name} names its row "
+                       f"only by {', '.join(c for c in keys if c not in missing)}", f"add a param with {example}")
+        if twice:
+            self.error(at + ("ref",), f"params {' and '.join(parts[twice[0]])} both ref {table}.{twice[0]}, but the "
+                       f"params that ref the parts of a composite key name one row of {table} together",
+                       "keep one param per key part; drop the ref of the other and look its row up in the body")
+        if not missing and not twice and len({tool.params[ps[0]].required for ps in parts.values()}) > 1:
+            self.error(at + ("required",), f"the params naming a row of {table} ({', '.join(p[0] for p in parts.values())}) "
+                       "must all be required or all optional", "make them all required: true")
+            return False
+        return not missing and not twice
 
     def param(self, at: Loc, name: str, param: Param, tool: Tool | None) -> None:
         """A tool's param, or (tool None) a field of an array param's items."""
@@ -113,13 +143,15 @@ class ToolChecks(BodyChecks, ToolTestChecks):
             self.warn(at, f"param type {param.type} does not fit {where}, which is {column.type}",
                       f"use type: {PARAM_TYPE[column.type]}")
 
-    def key_param(self, tool: Tool, table: Table) -> tuple[str, Param] | None:
-        """The param naming the row a keyed tool works on (the rule of lower.py)."""
+    def key_param(self, tool: Tool, table: Table, column: str | None = None) -> tuple[str, Param] | None:
+        """The param naming the key `column` (default: the first) of the row a keyed tool works on
+        (the rule of lower.py)."""
+        column = column or table.key_columns[0]
         for name, param in tool.params.items():
-            if split_ref(param.ref) == (tool.table, table.primary_key):
+            if split_ref(param.ref) == (tool.table, column):
                 return name, param
         for name, param in tool.params.items():
-            if (param.column or name) == table.primary_key:
+            if (param.column or name) == column:
                 return name, param
         return None
 
@@ -139,9 +171,12 @@ class ToolChecks(BodyChecks, ToolTestChecks):
             self.error(at, f"kind {tool.kind} needs a table", "add table: <the table it works on>")
         if tool.to is not None and tool.kind != "transition":
             self.warn(at + ("to",), f"to is only used by transition tools; {name} is kind {tool.kind}", "remove it")
-        if table is None or tool.kind in ("custom", "list") or table.primary_key not in table.columns:
+        if table is None or tool.kind in ("custom", "list") or any(c not in table.columns for c in table.key_columns):
             return
-        pk = table.primary_key
+        if len(table.key_columns) > 1:
+            self.composite_kind(name, tool, table)
+            return
+        pk = table.key_columns[0]
         key = self.key_param(tool, table)
         example = f"{pk}: {{type: string, ref: {tool.table}.{pk}, description: ...}}"
         if tool.kind == "create":
@@ -160,10 +195,27 @@ class ToolChecks(BodyChecks, ToolTestChecks):
         if tool.kind == "transition":
             self.transition(name, tool, table)
 
+    def composite_kind(self, name: str, tool: Tool, table: Table) -> None:
+        """A keyed kind on a composite-key table: a param for every part (required refs, except create)."""
+        at = ("tools", name)
+        for column in table.key_columns:
+            key = self.key_param(tool, table, column)
+            example = f"{column}: {{type: {PARAM_TYPE[table.columns[column].type]}, ref: {tool.table}.{column}, description: ...}}"
+            if key is None:
+                self.error(at + ("params",), f"{tool.kind} tool {name} needs a param for every part of the key of "
+                           f"{tool.table} ({', '.join(table.key_columns)}); none is for {column}", f"add {example}")
+            elif tool.kind not in ("create", "update") and (key[1].ref is None or not key[1].required):
+                self.error(at + ("params", key[0]), f"{key[0]} must be a required param with ref: "
+                           f"{tool.table}.{column}, so {name} loads the row", f"use {example}")
+        if tool.kind == "create":
+            self.create_covers(name, tool, table)
+        if tool.kind == "transition":
+            self.transition(name, tool, table)
+
     def create_covers(self, name: str, tool: Tool, table: Table) -> None:
         set_columns = {param.column or pname for pname, param in tool.params.items()} | set(tool.set)
         for column_name, column in table.columns.items():
-            if column_name == table.primary_key or column.nullable or column.default is not None:
+            if [column_name] == table.key_columns or column.nullable or column.default is not None:
                 continue
             if column_name not in set_columns:
                 self.error(("tools", name),
@@ -193,9 +245,11 @@ class ToolChecks(BodyChecks, ToolTestChecks):
                 continue
             if not any(
                 (split_ref(c.references) or ("",))[0] == tool.table for c in self.tables[child].columns.values()
-            ):
+            ) and not any(fk.references == tool.table and sorted(fk.referenced_columns or table.key_columns)
+                          == sorted(table.key_columns) for fk in self.tables[child].foreign_keys):
                 self.error(at + ("include", i), f"{child} has no foreign key to {tool.table}, so it cannot be included",
-                           f"add a column with references: {tool.table}.{table.primary_key}")
+                           f"add a column with references: {tool.table}.{table.key_columns[0]}" if len(table.key_columns) == 1
+                           else f"add foreign_keys: [{{columns: [...], references: {tool.table}}}] to {child}")
             if tool.kind != "get":
                 self.warn(at + ("include", i), "include is only used by get tools")
         for field, param in tool.returns.fields.items():

@@ -108,9 +108,19 @@ class TableSeed(Strict):
         return self
 
 
+class ForeignKey(Strict):
+    """A foreign key over several columns: `columns` name a row of `references` by its composite key."""
+
+    columns: list[str] = Field(min_length=2, description="the columns of this table, in the order of the key")
+    references: str = Field(description="the table they name a row of")
+    referenced_columns: list[str] | None = Field(
+        None, description="the columns of that table they match, in order (default: its primary key)")
+
+
 class Table(Strict):
     description: str
-    primary_key: str
+    primary_key: str | list[str] = Field(
+        description="the key column, or a list of columns that together name one row (a composite key)")
     id_prefix: str | None = Field(None, pattern=r"^[A-Z]{1,4}$", description="prefix of generated ids")
     id_format: Literal["counter", "locator", "dated"] = Field(
         "counter", description="how generated ids look: 'counter' (prefix + number, R00042), 'locator' (six "
@@ -118,6 +128,8 @@ class Table(Strict):
         "clock and a number: INV-2026-000042)")
     columns: dict[str, Column]
     unique: list[list[str]] = Field(default_factory=list)
+    foreign_keys: list[ForeignKey] = Field(
+        default_factory=list, description="foreign keys over several columns (one column: its `references`)")
     status_column: str | None = None
     transitions: dict[str, list[str]] = Field(default_factory=dict)
     initial_states: list[str] = Field(default_factory=list)
@@ -134,6 +146,11 @@ class Table(Strict):
     def generates_ids(self) -> bool:
         """Whether the seed and the server's create tools make this table's keys (`id_prefix`, `id_format`)."""
         return self.id_prefix is not None or self.id_format != "counter"
+
+    @property
+    def key_columns(self) -> list[str]:
+        """The primary key as a list: one column, or the parts of a composite key."""
+        return [self.primary_key] if isinstance(self.primary_key, str) else list(self.primary_key)
 
 
 class Item(Strict):

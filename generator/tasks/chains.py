@@ -19,8 +19,10 @@ def creates(ir: DomainIR, tool: ToolIR) -> str | None:
     """The table a tool adds one row to (a create, or a custom tool that returns the new row)."""
     if tool.read_only or not tool.table or tool.returns_table != tool.table or tool.returns_many:
         return None
-    key = (tool.table, ir.table(tool.table).primary_key)
-    return None if any(p.ref == key for p in tool.params) else tool.table
+    table = ir.table(tool.table)
+    if table.composite:  # its rows are named by values the user gives, not by an id the server assigns
+        return None
+    return None if any(p.ref == (table.name, table.primary_key) for p in tool.params) else tool.table
 
 
 def dependent_pairs(ir: DomainIR, goal_tools: list[ToolIR], key_param) -> list[tuple[ToolIR, ToolIR, str]]:

@@ -48,7 +48,7 @@ def rows(conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> list[lis
 
 
 def checked_columns(table: TableIR) -> list[str]:
-    return [c.name for c in table.columns if c.policy != "exempt" and c.name != table.primary_key]
+    return [c.name for c in table.columns if c.policy != "exempt" and c.name not in table.key]
 
 
 def insert_statement(table: TableIR, row: dict[str, Any]) -> Statement:
@@ -65,9 +65,9 @@ def changed_keys(ir: DomainIR, before: sqlite3.Connection, after: sqlite3.Connec
     for t in ir.tables:
         if tables is not None and t.name not in tables:
             continue
-        select = ", ".join([t.primary_key, *checked_columns(t)])
-        a = {r[0]: r for r in before.execute(f"SELECT {select} FROM {t.name}")}
-        b = {r[0]: r for r in after.execute(f"SELECT {select} FROM {t.name}")}
+        select, n = ", ".join([*t.key, *checked_columns(t)]), len(t.key)
+        a = {r[:n] if n > 1 else r[0]: r for r in before.execute(f"SELECT {select} FROM {t.name}")}
+        b = {r[:n] if n > 1 else r[0]: r for r in after.execute(f"SELECT {select} FROM {t.name}")}
         keys = {k for k in set(a) | set(b) if a.get(k) != b.get(k)}
         if keys:
             out[t.name] = keys
@@ -82,28 +82,31 @@ def state_sql(ir: DomainIR, table: TableIR) -> str:
     valid order of independent creates gives the same rows. Multisets: `n` counts duplicates.
     A composed column reads `(kept)` or `(written)`: what it says is checked by its facts.
     """
-    pk = table.primary_key
     cols = checked_columns(table)
+    same_row = " AND ".join(f"i.{c} = main.{table.name}.{c}" for c in table.key)
 
     def current(column: str) -> str:
         if table.column(column).policy == "composed":  # whether it was written; `text` checks read the words
             return (f"CASE WHEN {column} IS (SELECT i.{column} FROM initial.{table.name} AS i "
-                    f"WHERE i.{pk} = main.{table.name}.{pk}) THEN '{KEPT}' ELSE '{WRITTEN}' END")
+                    f"WHERE {same_row}) THEN '{KEPT}' ELSE '{WRITTEN}' END")
         ref = table.column(column).references
         if ref is None or not ir.table(ref[0]).id_format:
             return text_expr(table, column)
         return (f"CASE WHEN {column} IS NULL OR {column} IN (SELECT {ref[1]} FROM initial.{ref[0]}) "
                 f"THEN {text_expr(table, column)} ELSE '{NEW}' END")
 
-    key = f"CAST({pk} AS TEXT)"
+    # a composite key reads as one text too: ["D00001","CA"]
+    key = f"CAST({table.key[0]} AS TEXT)" if len(table.key) == 1 else f"json_array({', '.join(table.key)})"
     new_key = f"'{NEW}'" if table.id_format else key
+
     def before(column: str) -> str:
         return f"'{KEPT}'" if table.column(column).policy == "composed" else text_expr(table, column)
 
     was = ", ".join([f"{key} AS row_key", *(f"{before(c)} AS {c}" for c in cols)])
     now = ", ".join([f"{key} AS row_key", *(f"{current(c)} AS {c}" for c in cols)])
     new = ", ".join([f"{new_key} AS row_key", *(f"{current(c)} AS {c}" for c in cols)])
-    old = f"SELECT {pk} FROM initial.{table.name}"
+    old = f"SELECT {', '.join(table.key)} FROM initial.{table.name}"
+    pk = table.key_sql()
     names = ", ".join(["change", "row_key", *cols])
     return (f"WITH was AS (SELECT {was} FROM initial.{table.name}), "
             f"now AS (SELECT {now} FROM main.{table.name} WHERE {pk} IN ({old})), "
@@ -150,19 +153,26 @@ def text_checks(ir: DomainIR, draft: Draft, after: sqlite3.Connection, initial: 
     checks: list[Check] = []
     with initial_attached(after, initial):
         for table in ir.tables:
-            pk = table.primary_key
+            pk, keys = table.key_sql(), ", ".join(table.key)
+            mine = ", ".join(f"m.{c}" for c in table.key)
             for column in (c.name for c in table.columns if c.policy == "composed"):
                 written = after.execute(
-                    f"SELECT m.{pk}, m.{column}, i.{pk} IS NULL FROM main.{table.name} AS m LEFT JOIN "
-                    f"initial.{table.name} AS i ON i.{pk} = m.{pk} WHERE m.{column} IS NOT NULL AND "
-                    f"(i.{pk} IS NULL OR m.{column} IS NOT i.{column}) ORDER BY m.{pk}").fetchall()
-                for key, value, new in written:
+                    f"SELECT {mine}, m.{column}, i.{table.key[0]} IS NULL FROM "
+                    f"main.{table.name} AS m LEFT JOIN initial.{table.name} AS i ON "
+                    + " AND ".join(f"i.{c} = m.{c}" for c in table.key)
+                    + f" WHERE m.{column} IS NOT NULL AND (i.{table.key[0]} IS NULL OR m.{column} IS NOT i.{column}) "
+                    f"ORDER BY {mine}").fetchall()
+                for *key, value, new in written:
                     facts = [[normalize(a) for a in group] for group in told.get(str(value).strip(), [])]
                     if new:  # an added row's key is whatever the episode generated
                         sql, params = (f"SELECT {column} FROM main.{table.name} WHERE {pk} NOT IN "
-                                       f"(SELECT {pk} FROM initial.{table.name}) ORDER BY {pk}"), {}
+                                       f"(SELECT {keys} FROM initial.{table.name}) ORDER BY {keys}"), {}
+                    elif len(table.key) == 1:
+                        sql, params = f"SELECT {column} FROM main.{table.name} WHERE {pk} = :key", {"key": key[0]}
                     else:
-                        sql, params = f"SELECT {column} FROM main.{table.name} WHERE {pk} = :key", {"key": key}
+                        where = " AND ".join(f"{c} = :key{i}" for i, c in enumerate(table.key))
+                        sql, params = (f"SELECT {column} FROM main.{table.name} WHERE {where}",
+                                       {f"key{i}": k for i, k in enumerate(key)})
                     checks.append(Check(
                         id=f"c{n + len(checks) + 1:02d}", kind="text", sql=sql, params=params, expect=[[value]],
                         accept=facts or [[normalize(str(value))]], table=table.name,

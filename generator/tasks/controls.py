@@ -38,7 +38,7 @@ class Trials:
         self.gold_end = gold_end
         self.rng = rng
         self.gold = draft.actions
-        self.goal_rows = {(g.key.table, g.row[self.ir.table(g.key.table).primary_key]) for g in draft.goals}
+        self.goal_rows = {(g.key.table, self.ir.table(g.key.table).key_of(g.row)) for g in draft.goals}
 
     async def changes_more(self, actions: list[Action]) -> bool:
         """Whether every call succeeds and the end state differs from gold's on compared columns
@@ -89,7 +89,7 @@ class Trials:
 
     def whose(self, table: str, row: dict[str, Any]) -> str | None:
         """Which extra-write kind a seed row serves, or None for the task's own rows."""
-        if (table, row[self.ir.table(table).primary_key]) in self.goal_rows:
+        if (table, self.ir.table(table).key_of(row)) in self.goal_rows:
             return None
         owner = self.env.owner_of(self.ir.table(table), row)
         if owner is None:

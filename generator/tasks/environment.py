@@ -72,7 +72,7 @@ class Environment:
 
     def rows(self, table: str, where: str = "", params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         t = self.ir.table(table)
-        sql = f"SELECT * FROM {table} {where} ORDER BY {t.primary_key}"
+        sql = f"SELECT * FROM {table} {where} ORDER BY {', '.join(t.key)}"
         return [dict(r) for r in self.seed.execute(sql, params)]
 
     def by_owner(self, table: TableIR, rows: list[dict[str, Any]], rng: random.Random) -> list[dict[str, Any]]:
@@ -125,8 +125,9 @@ class Environment:
     def owner_of(self, table: TableIR, row: dict[str, Any]) -> Any:
         """The actor id a row belongs to: directly, or through one foreign key hop (seed rows are
         looked up once)."""
-        key = (table.name, row.get(table.primary_key))
-        if key[1] is None:
+        parts = tuple(row.get(c) for c in table.key)
+        key = (table.name, parts[0] if len(parts) == 1 else parts)
+        if None in parts:
             return self.find_owner(table, row)
         if key not in self.owners:
             self.owners[key] = self.find_owner(table, row)

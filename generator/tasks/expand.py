@@ -120,7 +120,7 @@ class Expander:
         # a request on the user's own record may name a row no one owns: then also try ones they have to do with
         draws = (False, True, True) if table.name == self.ir.actor else (False,)
         for row, linked in [(r, linked) for r in rows for linked in draws]:
-            if row[table.primary_key] in taken or tries >= 4:
+            if table.key_of(row) in taken or tries >= 4:
                 continue
             row_owner = self.env.owner_of(table, row)
             if row_owner is None or (actor_id is not None and (row_owner == actor_id) == foreign):
@@ -135,15 +135,16 @@ class Expander:
             if await self.runs(base + statements, Action(tool=tool.name, arguments=args)):
                 return Goal(tool, args, load, row, row_owner), statements
         for test in tool.tests if fixed or actor_id is not None else ():
-            if test.expect.error is not None or load.param not in test.args:
+            if test.expect.error is not None or any(p not in test.args for p in load.params):
                 continue
             setup, args = list(test.setup), dict(test.args)
-            found = self.env.rows(table.name, f"WHERE {load.column} = ?", (args[load.param],))
+            where = " AND ".join(f"{c} = ?" for c in load.columns)
+            found = self.env.rows(table.name, f"WHERE {where}", tuple(args[p] for p in load.params))
             fixed = self.env.owner_of(table, found[0]) if found else None
             if isinstance(fixed, str) and isinstance(actor_id, str) and not foreign and fixed != actor_id:
                 setup, args = rebased(setup, args, fixed, actor_id)  # the test's user is one fixed user
-                found = self.env.rows(table.name, f"WHERE {load.column} = ?", (args[load.param],))
-            if not found or found[0][table.primary_key] in taken:
+                found = self.env.rows(table.name, f"WHERE {where}", tuple(args[p] for p in load.params))
+            if not found or table.key_of(found[0]) in taken:
                 continue
             row_owner = self.env.owner_of(table, found[0])
             if row_owner is None or (actor_id is not None and (row_owner == actor_id) == foreign):
@@ -230,7 +231,7 @@ class Expander:
                 with suppress(Dropped):  # else the two requests stay independent ones
                     await link(self.env, goals[0], goal, link_to, statements + more)
             if goal.key.table != self.ir.actor:  # many goals may act on the user's own record
-                taken.add(goal.row[self.ir.table(goal.key.table).primary_key])
+                taken.add(self.ir.table(goal.key.table).key_of(goal.row))
             goals.append(goal)
             statements += more
         actor = self.env.rows(self.ir.actor, f"WHERE {self.env.actor.primary_key} = ?", (actor_id,))[0]
@@ -243,10 +244,10 @@ class Expander:
             draft.forbidden = Action(tool=tool.name, arguments=goal.args)
             draft.statements += more
             table = self.ir.table(goal.key.table)
-            draft.guards.append((table.name, goal.row[table.primary_key]))
+            draft.guards.append((table.name, table.key_of(goal.row)))
             other = self.env.rows(self.ir.actor, f"WHERE {self.env.actor.primary_key} = ?", (goal.owner,))
             draft.distractors.append({"role": "forbidden", "table": table.name,
-                                      "id": goal.row[table.primary_key], "owner": other[0] if other else None})
+                                      "id": table.key_of(goal.row), "owner": other[0] if other else None})
         # distractors: a look-alike of the first goal's entity, owned by the same user
         target = draft.goals[0]
         table = self.ir.table(target.key.table)
@@ -297,8 +298,8 @@ class Expander:
         cur = initial.execute(f"SELECT * FROM {self.ir.actor} WHERE {key} = ?", (draft.actor[key],))
         draft.actor = dict(zip([d[0] for d in cur.description], cur.fetchone(), strict=True))
         draft.rivals = [rivals(self.env, initial, t, c, key, draft) for t, c, key in draft.info]
-        draft.info = [(t, c, initial.execute(f"SELECT {c} FROM {t} WHERE {self.ir.table(t).primary_key} = ?",
-                                             (key,)).fetchone()[0]) for t, c, key in draft.info]
+        draft.info = [(t, c, initial.execute(f"SELECT {c} FROM {t} WHERE {self.ir.table(t).key_where()}",
+                                             self.ir.table(t).key_values(key)).fetchone()[0]) for t, c, key in draft.info]
         if any(value is None for _, _, value in draft.info):
             raise Dropped("the asked value is empty")
         results, after = await self.env.run(image, draft.actions)

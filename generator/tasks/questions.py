@@ -26,12 +26,12 @@ def question(env: Environment, goal: Goal, rng: random.Random) -> tuple[str, str
     written = {p.column for p in goal.tool.params if p.column} | set(goal.tool.set_spec) | {table.status_column}
     said = {m for text in table.described_as for m in re.findall(r"\{(\w+)", text)}
     columns = [c for c in table.columns if c.policy == "hard" and not c.references and c.name not in written | said
-               and c.name != table.primary_key and not c.name.endswith("_id") and not c.hidden
+               and c.name not in table.key and not c.name.endswith("_id") and not c.hidden
                and goal.row.get(c.name) not in (None, "")]
     if not columns:
         raise Dropped(f"nothing to ask about {table.name}")
     column = rng.choice(columns)
-    return (table.name, column.name, goal.row[table.primary_key])
+    return (table.name, column.name, table.key_of(goal.row))
 
 
 def rivals(env: Environment, state: sqlite3.Connection, table_name: str, column: str, key: Any,
@@ -39,8 +39,9 @@ def rivals(env: Environment, state: sqlite3.Connection, table_name: str, column:
     """The asked column's values on the user's other rows of the table: what a wrong answer would say."""
     table = env.ir.table(table_name)
     owner = env.owner_column(table)
-    if owner is None or owner == table.primary_key:
+    if owner is None or table.key == (owner,):
         return []
-    found = state.execute(f"SELECT DISTINCT {column} FROM {table_name} WHERE {owner} = ? AND {table.primary_key} != ? "
-                          f"AND {column} IS NOT NULL ORDER BY {column}", (draft.actor[env.actor.primary_key], key))
+    found = state.execute(f"SELECT DISTINCT {column} FROM {table_name} WHERE {owner} = ? AND NOT ({table.key_where()}) "
+                          f"AND {column} IS NOT NULL ORDER BY {column}",
+                          (draft.actor[env.actor.primary_key], *table.key_values(key)))
     return [r[0] for r in found]

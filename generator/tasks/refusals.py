@@ -54,8 +54,7 @@ def breach(planner: Planner, goal: Goal, rng: random.Random) -> tuple[str, list[
         bad = planner.violation(check, goal.args, entities)
         if bad is None:
             continue
-        table = planner.ir.table(check.table)
-        key = str(entities[check.entity][table.primary_key])
+        key = planner.key_text(check.table, entities[check.entity])
         overrides.setdefault((check.table, key), {})[check.column] = bad
         statements = [Statement(sql=sql, params=[text(v) for v in params]) for sql, params in planner.setup_sql(overrides)]
         return f"policy: {rule_words(check)}", statements

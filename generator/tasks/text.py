@@ -40,6 +40,12 @@ def phrase(tool: ToolIR) -> str:
     return words(tool.name)
 
 
+
+def named(goal: Any) -> Any:
+    """The value naming a goal's row: its id, or every part of a composite key ("P00003 / FD100 / 2026-03-02")."""
+    values = [goal.args[p] for p in goal.key.params]
+    return values[0] if len(values) == 1 else " / ".join(map(str, values))
+
 class Phrasebook:
     def __init__(self, ir: DomainIR):
         self.ir = ir
@@ -144,7 +150,8 @@ class Phrasebook:
                 known.append(f"{words(singular(p.ref[0]))}: {described}" if described else f"{p.name}: {value}")
             known += [f"what happened: {story.tell}"] if composed else []
         goal = draft.goals[0] if draft.goals else None
-        key = goal and goal.args[goal.key.param]
+        # a row of a composite key is named by every part: "meal choice P00003 / FD100 / 2026-03-02"
+        key = goal and named(goal)
         about = goal and ((mentions and mentions.of(goal.key.table, key)) or f"{words(singular(goal.key.table))} {key}")
         questions = [self.asked(t, c, about) for t, c, _ in draft.info]
         parts += [f"Also, {lowered(q)}" for q in questions]
@@ -204,7 +211,7 @@ class Phrasebook:
             column = self.ir.table(t).column(c)
             value = " ".join(group[0] for group in accepted(str(int(v) if isinstance(v, bool) else v), column.type,
                                                             column.enum))
-            said.append(f"The {words(c)} of {words(singular(t))} {goal.args[goal.key.param]} is {value}.")
+            said.append(f"The {words(c)} of {words(singular(t))} {named(goal)} is {value}.")
         if draft.forbidden is not None:
             said.append("I'm sorry, I cannot do the other request: our policy does not allow it.")
         return " ".join(said)

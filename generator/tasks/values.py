@@ -30,7 +30,7 @@ class Values:
         out = dict(args)
         owner = self.env.owner_of(self.env.ir.table(load.table), row)
         for p in tool.params:
-            if p.name not in out or p.name == load.param:
+            if p.name not in out or p.name in load.params:
                 continue
             if isinstance(out[p.name], list) and (p.item_ref or p.item_fields):
                 lines = self.lines(p, load, row, rng)

@@ -20,7 +20,8 @@ CLI_USERS = {"generator.__main__", "generator.synth.worker"}
 # Known debt: the checker dry-runs lowering's CREATE TABLE in SQLite and applies lowering's
 # naming rules (model classes, loaded entities, automatic errors) to report clashes early, and
 # lowers a clean spec to check custom bodies in the scope they will run in (the sandbox's).
-SPEC_USES_COMPILE = {"generator.compile.ir", "generator.compile.lower", "generator.compile.names"}
+SPEC_USES_COMPILE = {"generator.compile.ir", "generator.compile.lower", "generator.compile.names",
+                     "generator.compile.schema"}
 MAX_LINES = 400
 
 

@@ -325,3 +325,8 @@ def test_callers_spread_over_the_users(result):
 
     callers = Counter(s.user.profile["customer_id"] for s in result.scenarios)
     assert max(callers.values()) <= 2 and len(callers) >= 12, callers
+
+
+def test_check_ids_number_every_check_of_a_scenario_in_order(result):
+    for scenario in result.scenarios:
+        assert [c.id for c in scenario.checks] == [f"c{i + 1:02d}" for i in range(len(scenario.checks))], scenario.id

@@ -445,11 +445,14 @@ class Tx:
         marks = ", ".join("?" for _ in values)
         await self.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(values.values()))
 
-    async def update(self, table: str, key_column: str, key: Any, values: dict[str, Any]) -> None:
+    async def update(
+        self, table: str, key_column: str | tuple[str, ...], key: Any, values: dict[str, Any]
+    ) -> None:
+        """Set `values` on the row whose `key_column` is `key` (a composite key: tuples of both)."""
+        columns, parts = (key_column, key) if isinstance(key_column, tuple) else ((key_column,), (key,))
         assignments = ", ".join(f"{column} = ?" for column in values)
-        await self.execute(
-            f"UPDATE {table} SET {assignments} WHERE {key_column} = ?", (*values.values(), key)
-        )
+        where = " AND ".join(f"{column} = ?" for column in columns)
+        await self.execute(f"UPDATE {table} SET {assignments} WHERE {where}", (*values.values(), *parts))
 
     async def new_id(self, table: str) -> str:
         """The next id of `table`: the next number of a sequence stored with the data (so ids replay) in
