@@ -217,9 +217,13 @@ class Phrasebook:
         return " ".join(said)
 
 
+NAMED = re.compile(r"(?:I|Dr|Mr|Mrs|Ms|Prof)\b|[A-Z][\w'.-]*\s+[A-Z]")  # "I", a title, or a name
+
+
 def lowered(sentence: str) -> str:
-    """A sentence to follow "Also," or "After that,": its first letter lower-cased, unless it is "I"."""
-    return sentence if re.match(r"I\b", sentence) else sentence[0].lower() + sentence[1:]
+    """A sentence to follow "Also," or "After that,": its first letter lower-cased, unless it
+    opens with "I", a title ("Dr. Lee has ...") or a name ("Sean Robinson has ...")."""
+    return sentence if NAMED.match(sentence) else sentence[0].lower() + sentence[1:]
 
 
 def capitalized(text: str) -> str:
