@@ -3,7 +3,8 @@
 A lookup is a read tool that takes only the user's id and yields the value a goal needs
 (found along data-flow edges of the dependency graph): a row the user only describes is
 looked up, a row they name by its id is not (the read would tell the agent nothing new),
-except a request to decline, which is declined after looking at the facts. The rows a policy
+except a request to decline, which is declined after looking at the facts (a request only
+staff may make is declined for who asks, without a read). The rows a policy
 rule looks at are read (the agent enforces the rule), and a question about a row is answered
 from a read of that row. The user's own record is never read for show: they give their id.
 """
@@ -25,7 +26,9 @@ class Lookups:
 
     def lookups(self, goal: Goal, rng: random.Random, actor_id: Any) -> list[Action]:
         """The reads that find what the user names without an id, and the goal entity's key when
-        the request is one to decline."""
+        the request is one to decline (unless it is declined for who asks: no data decides that)."""
+        if goal.refused is not None and "user" not in goal.tool.principals:
+            return []
         found = []
         for p in goal.tool.params:
             if p.item_ref and p.name in goal.args and self.env.ir.table(p.item_ref[0]).described_as:

@@ -24,7 +24,7 @@ def test_expander_keeps_the_requested_count_with_mixed_kinds(result):
     kinds = {s.metadata.kind for s in result.scenarios}
     assert {"action", "multi_goal", "refusal", "policy_refusal"} <= kinds
     for s in result.scenarios:
-        assert 1 <= len(s.gold_actions) <= 8
+        assert (0 if s.metadata.declined else 1) <= len(s.gold_actions) <= 8  # declining alone may need no call
         assert s.checks and all(c.kind in ("sql", "answer", "text") for c in s.checks)
         writes = [a for a in s.gold_actions if a.tool in ("place_order", "update_email", "cancel_order")]
         assert any(c.kind == "do_nothing" for c in s.validation.negative_controls) == bool(writes)
@@ -171,6 +171,8 @@ def test_staff_only_tools_are_never_a_users_goal_and_become_requests_to_decline(
             assert declined["tool"] not in [a.tool for a in s.gold_actions]
             forbidden = [c for c in s.validation.negative_controls if c.kind == "forbidden"]
             assert forbidden and forbidden[0].actions[-1].tool == declined["tool"]
+        if s.metadata.goals == ["ship_order"]:  # declined for who asks: nothing to read first
+            assert s.gold_actions == [], s.id
 
 
 async def test_policy_refusals_are_requests_the_tool_would_carry_out(result, tmp_path):
