@@ -11,7 +11,6 @@ import textwrap
 
 from generator.compile.describe import describe
 from generator.compile.ir import (
-    CheckIR,
     ColumnIR,
     DomainIR,
     ErrorIR,
@@ -30,18 +29,16 @@ from generator.compile.names import (
     singular,
     split_ref,
     sql_literal,
-    template_names,
     value_expr,
     words,
 )
+from generator.compile.rules import lower_requires
 from generator.spec.models import Column, DomainSpec, Param, Table, Tool
 
 SQL_TYPES = {"text": "TEXT", "integer": "INTEGER", "real": "REAL", "boolean": "INTEGER", "date": "TEXT", "datetime": "TEXT"}
 PY_TYPES = {"text": "str", "integer": "int", "real": "float", "boolean": "bool", "date": "str", "datetime": "str"}
 PARAM_TYPES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "date": "str", "datetime": "str", "object": "dict"}
 PATTERNS = {"date": r"^\d{4}-\d{2}-\d{2}$", "datetime": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$"}
-FAILED = {"in": "{a} not in {v}", "not_in": "{a} in {v}", "eq": "{a} != {v}", "ne": "{a} == {v}",
-          "gt": "{a} <= {v}", "gte": "{a} < {v}", "lt": "{a} >= {v}", "lte": "{a} > {v}"}  # fmt: skip
 
 
 def lower_column(name: str, column: Column, table: Table) -> ColumnIR:
@@ -281,24 +278,7 @@ class Lowerer:
                     error=f"{singular(p.ref[0])}_not_found",
                 )
             )
-        entities = {ld.entity: ld.table for ld in loads}
-        checks, policy_checks = [], []
-        for req in spec.requires:
-            failed = FAILED[req.op].format(a=f"{req.entity}[{req.column!r}]", v=value_expr(req.value))
-            message = spec.errors.get(req.error, "")
-            names = template_names(message)
-            (policy_checks if req.enforced_by == "policy" else checks).append(
-                CheckIR(
-                    entity=req.entity,
-                    table=entities.get(req.entity, ""),
-                    column=req.column,
-                    op=req.op,
-                    value=req.value,
-                    failed=failed,
-                    error=req.error,
-                    fmt=", ".join(f"{n}={n}" for n in names),
-                )
-            )
+        checks, policy_checks = lower_requires(spec, {ld.entity: ld.table for ld in loads})
         errors = [ld.error for ld in loads] + [c.error for c in checks]
 
         reads = {ld.table for ld in loads} | set(spec.reads)
