@@ -278,7 +278,7 @@ class Lowerer:
                     error=f"{singular(p.ref[0])}_not_found",
                 )
             )
-        checks, policy_checks = lower_requires(spec, {ld.entity: ld.table for ld in loads})
+        checks, policy_checks, hops = lower_requires(self.spec, spec, loads, key)
         errors = [ld.error for ld in loads] + [c.error for c in checks]
 
         reads = {ld.table for ld in loads} | set(spec.reads)
@@ -365,6 +365,7 @@ class Lowerer:
             body=textwrap.dedent(spec.body or "").strip(),
             tests=tuple(spec.tests),
             policy_checks=tuple(policy_checks),
+            hops=hops,
             principals=tuple(spec.principals),
             asks=tuple(spec.asks),
             reasons=tuple(spec.reasons),
