@@ -2,7 +2,8 @@
 
 The twin has the same owner and the same facts, so only the id tells them apart (or, for a
 row the user describes, the one described attribute it takes from another row); acting on it
-is a negative control.
+is a negative control. A twin never breaks a uniqueness rule of the tools: a second open
+ticket on one order is cloned as a closed one.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import random
 from typing import Any
 
 from generator.compile.ir import TableIR
+from generator.compile.names import singular
+from generator.probe.rules import matches
 from generator.tasks.checks import insert_statement
 from generator.tasks.draft import Dropped
 from generator.tasks.environment import Environment
@@ -42,12 +45,34 @@ def clone(env: Environment, table: TableIR, row: dict[str, Any], serial: int,
         if c.unique and c.name != table.primary_key and isinstance(twin[c.name], str):
             twin[c.name] = f"{twin[c.name].split('@')[0]}.{serial}@{twin[c.name].split('@')[1]}" \
                 if "@" in twin[c.name] else f"{twin[c.name]}-{serial}"
-    statements = [insert_statement(table, twin)]
+    statements = [insert_statement(table, respect(env, table, twin))]
     for child in env.ir.tables:
         fk = next((c.name for c in child.columns if c.references == (table.name, table.primary_key)), None)
         if fk is None or child.name == table.name or not child.id_prefix:
             continue
         for n, kid in enumerate(env.rows(child.name, f"WHERE {fk} = ?", (row[table.primary_key],))):
             kid = dict(kid, **{fk: twin[table.primary_key], child.primary_key: f"{child.id_prefix}9{serial:02d}{n:02d}"})
-            statements.append(insert_statement(child, kid))
+            statements.append(insert_statement(child, respect(env, child, kid)))
     return twin, statements
+
+
+def respect(env: Environment, table: TableIR, row: dict[str, Any]) -> dict[str, Any]:
+    """`row` moved out of the counted states of each uniqueness rule (of any tool, policy ones
+    too) that it would share with a row already there, e.g. a twin of an open ticket on the same
+    order becomes a closed one."""
+    for check in (c for t in env.ir.tools for c in t.checks + t.policy_checks if c.kind == "unique"):
+        if check.table != table.name:
+            continue
+        fixed = {c: v for c, v in check.where if not (isinstance(v, str) and v.startswith("$"))}
+        grouped = [c for c, v in check.where if c not in fixed]
+        if not matches(row, fixed):
+            continue
+        terms = [f"{c} = ?" for c in grouped] + [f"{table.primary_key} != ?"]
+        others = env.rows(table.name, f"WHERE {' AND '.join(terms)}", (*(row[c] for c in grouped), row[table.primary_key]))
+        if not any(matches(other, fixed) for other in others):
+            continue
+        change = env.planner.unmatch(check, row)
+        if change is None:
+            raise Dropped(f"a look-alike {singular(table.name)} would break the rule behind {check.error}")
+        row = dict(row, **change)
+    return row

@@ -30,7 +30,7 @@ def verdicts():
 def test_the_probe_passes_and_breaks_each_rule_on_its_own(verdicts):
     assert {k: o.verdict for k, o in verdicts.items() if k[1] == "valid call"} == {
         ("book_room", "valid call"): SUCCESS, ("open_ticket", "valid call"): SUCCESS,
-        ("reopen_ticket", "valid call"): SUCCESS}
+        ("reopen_ticket", "valid call"): SUCCESS, ("close_ticket", "valid call"): SUCCESS}
     broken = {k[0]: o.case.error for k, o in verdicts.items() if k[1].startswith("check") and o.verdict == REJECTION}
     assert sorted(o.case.error for k, o in verdicts.items() if k[1].startswith("check")) == sorted([
         "stay_backwards", "stay_too_soon", "wrong_city", "hotel_closed", "room_taken", "not_your_booking",

@@ -1,0 +1,53 @@
+"""Scenarios meet every form of `requires`: argument values drawn to satisfy the rules, and task
+state and look-alike distractors that never break a uniqueness rule.
+
+On `tests/specs/stays.yaml`: a booking's city is its room's hotel's (a rule one foreign key
+further, on a free enum argument), and a booking has at most one open ticket.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from generator.tasks.expand import expand_domain
+from tests.support import ROOT, build_package
+
+STAYS = ROOT / "tests" / "specs" / "stays.yaml"
+
+
+@pytest.fixture(scope="module")
+def result():
+    return expand_domain(STAYS, 20, seed=1)
+
+
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory: pytest.TempPathFactory):
+    return build_package(STAYS, tmp_path_factory.mktemp("pkg"))[2]
+
+
+def test_every_write_tool_a_guest_may_ask_for_is_a_goal(result):
+    goals = {a.tool for s in result.scenarios for a in s.gold_actions}
+    assert {"book_room", "open_ticket", "reopen_ticket"} <= goals
+
+
+def test_a_booking_names_the_city_of_its_rooms_hotel_and_a_room_that_is_open(result, runtime):
+    conn = runtime.memory_copy(runtime.seed_image())
+    calls = [a.arguments for s in result.scenarios for a in s.gold_actions if a.tool == "book_room"]
+    assert calls
+    for args in calls:
+        city, status = conn.execute("SELECT h.city, h.status FROM rooms r JOIN hotels h USING (hotel_id) "
+                                    "WHERE r.room_id = ?", (args["room_id"],)).fetchone()
+        assert (args["city"], status) == (city, "open")
+        assert "2026-03-02" <= args["check_in"] < args["check_out"]
+    assert len({args["room_id"] for args in calls}) > 1  # rooms are drawn, not the first row
+
+
+def test_task_state_and_look_alikes_keep_one_open_ticket_per_booking(result, runtime):
+    twins = 0
+    for s in result.scenarios:
+        twins += sum("INSERT INTO tickets" in st.sql for st in s.initial_state.statements)
+        conn = runtime.memory_copy(runtime.scenario_image(s.model_dump(mode="json")))
+        doubled = conn.execute("SELECT booking_id FROM tickets WHERE status = 'open' GROUP BY booking_id "
+                               "HAVING COUNT(*) > 1").fetchall()
+        assert doubled == [], s.id
+    assert twins  # look-alike tickets were made, and kept the rule
