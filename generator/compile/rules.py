@@ -77,8 +77,9 @@ class RuleLowerer:
             subject, entity, table, column = req.param, "", "", ""
         else:
             entity = path_var(req.entity)
-            hop = self.hops.get(entity)
-            guards = [entity] if hop is not None and hop.guarded else []
+            hop, load = self.hops.get(entity), self.loads.get(entity)
+            # a row that may be missing (an optional param not given, a NULL foreign key): the rule passes
+            guards = [entity] if hop is not None and hop.guarded or load is not None and not load.required else []
             subject, table, column = f"{entity}[{req.column!r}]", self.table_of(entity), req.column
         guards += [req.value[1:]] if self.optional(req.value) else []
         failed = FAILED[req.op].format(a=subject, v=value_expr(req.value))
@@ -102,11 +103,16 @@ class RuleLowerer:
             exclude = (table.primary_key, self.key)
             terms.append(f"{table.primary_key} != ?")
             args.append(self.key)
-        sql = f"SELECT 1 FROM {req.unique} WHERE {' AND '.join(terms)}"
+        entity = f"other_{singular(req.unique)}"
         params = ", ".join(args) + ("," if len(args) == 1 else "")
-        failed = f"await db.fetch_one({sql!r}, ({params})) is not None"
+        if entity in template_names(self.spec.errors.get(req.error, "")):  # the message names the clashing row
+            sql = f"SELECT * FROM {req.unique} WHERE {' AND '.join(terms)}"
+            failed = f"({entity} := await db.fetch_one({sql!r}, ({params}))) is not None"
+        else:
+            sql = f"SELECT 1 FROM {req.unique} WHERE {' AND '.join(terms)}"
+            failed = f"await db.fetch_one({sql!r}, ({params})) is not None"
         where = tuple((c, tuple(v) if isinstance(v, list) else v) for c, v in req.where.items())
-        return CheckIR(entity=f"other_{singular(req.unique)}", table=req.unique, column="", failed=failed,
+        return CheckIR(entity=entity, table=req.unique, column="", failed=failed,
                        where=where, exclude=exclude, **common)
 
 

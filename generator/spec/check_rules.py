@@ -10,7 +10,7 @@ import re
 import string
 from typing import Any
 
-from generator.compile.names import CLOCK, hop_column, path_var
+from generator.compile.names import CLOCK, hop_column, path_var, singular
 from generator.spec.check_core import CheckerCore, Loc, suggest
 from generator.spec.models import Require, Tool
 
@@ -90,6 +90,8 @@ class RuleChecks(CheckerCore):
             at = ("tools", name, "requires", i)
             if req.kind == "unique":
                 self.unique(at, req, tool, entities)
+                if req.unique in self.tables:  # its message may show the clashing row: {other_ticket.ticket_id}
+                    hops[f"other_{singular(req.unique)}"] = req.unique
             elif req.kind == "param":
                 if req.param not in tool.params:
                     self.error(at + ("param",), f"{req.param!r} is not a param of {name}",

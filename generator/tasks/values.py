@@ -101,7 +101,9 @@ class Values:
         entity = next((ld.entity for ld in tool.loads if ld.param == p.name), None)
         hops = {h.entity for h in tool.hops if h.source == entity}
         free = {f"${q.name}" for q in tool.params if not q.ref}  # values `fit` chooses later (a city)
+        mine = (f"${entity}.", f"${p.name}")  # rules that compare another row with this one count too
         rules = [c for c in tool.checks + tool.policy_checks if c.entity == entity or (
+            isinstance(c.value, str) and c.value.startswith(mine)) or (
             c.entity in hops and not (isinstance(c.value, str) and c.value in free)) or c.kind == "unique" and any(
             isinstance(v, str) and (v == f"${p.name}" or v.startswith(f"${entity}.")) for _, v in c.where)]
         current = {row.get(c.name) for c in self.env.ir.table(load.table).columns if c.references == p.ref}

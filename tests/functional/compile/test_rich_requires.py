@@ -111,3 +111,14 @@ async def test_a_second_open_ticket_on_one_booking_is_refused_by_either_tool(sta
         again = await client.call_tool("reopen_ticket", {"ticket_id": first.structured_content["ticket_id"]})
         assert again.is_error and "is open" in again.content[0].text  # the state rule comes first
     assert other
+
+
+def test_seed_rows_keep_the_uniqueness_rules_of_the_tools(tmp_path):
+    """Many tickets per booking are drawn; a second open one on a booking is redrawn."""
+    spec = tmp_path / "stays.yaml"
+    spec.write_text(STAYS.read_text().replace("seed: {per: bookings, count: [0, 1]}", "seed: {per: bookings, count: [2, 4]}"))
+    build, _, runtime = build_package(spec, tmp_path / "pkg")
+    conn = runtime.memory_copy(runtime.seed_image())
+    assert conn.execute("SELECT COUNT(*) FROM tickets WHERE status = 'open'").fetchone()[0] > 5
+    assert conn.execute("SELECT booking_id FROM tickets WHERE status = 'open' GROUP BY booking_id "
+                        "HAVING COUNT(*) > 1").fetchall() == []
