@@ -40,6 +40,7 @@ class TableIR:
     transitions: dict[str, tuple[str, ...]]
     initial_states: tuple[str, ...]
     described_as: tuple[str, ...] = ()  # how a person names a row whose id they do not hold
+    unique_groups: tuple[tuple[str, ...], ...] = ()  # the table's UNIQUE (a, b, ...) constraints
 
     def column(self, name: str) -> ColumnIR:
         return next(c for c in self.columns if c.name == name)

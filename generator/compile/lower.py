@@ -97,6 +97,7 @@ def lower_table(name: str, table: Table) -> TableIR:
         transitions={k: tuple(v) for k, v in table.transitions.items()},
         initial_states=tuple(table.initial_states),
         described_as=tuple(table.described_as),
+        unique_groups=tuple(tuple(group) for group in table.unique),
     )
 
 

@@ -45,7 +45,8 @@ def clone(env: Environment, table: TableIR, row: dict[str, Any], serial: int,
         if c.unique and c.name != table.primary_key and isinstance(twin[c.name], str):
             twin[c.name] = f"{twin[c.name].split('@')[0]}.{serial}@{twin[c.name].split('@')[1]}" \
                 if "@" in twin[c.name] else f"{twin[c.name]}-{serial}"
-    statements = [insert_statement(table, respect(env, table, twin))]
+    twin = respect(env, table, distinct(env, table, twin, rng))
+    statements = [insert_statement(table, twin)]
     for child in env.ir.tables:
         fk = next((c.name for c in child.columns if c.references == (table.name, table.primary_key)), None)
         if fk is None or child.name == table.name or not child.id_prefix:
@@ -75,4 +76,25 @@ def respect(env: Environment, table: TableIR, row: dict[str, Any]) -> dict[str, 
         if change is None:
             raise Dropped(f"a look-alike {singular(table.name)} would break the rule behind {check.error}")
         row = dict(row, **change)
+    return row
+
+
+def distinct(env: Environment, table: TableIR, row: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    """`row` with each UNIQUE (a, b) group it shares with a seed row changed in one column that is
+    not its owner: a twin of a review of one product by a customer reviews another product."""
+    owner = env.owner_column(table)
+    for group in table.unique_groups:
+        taken = {tuple(r[c] for c in group) for r in env.rows(table.name)}
+        if tuple(row[c] for c in group) not in taken:
+            continue
+        # a plain column first (another subject), a foreign key (another order) only if it must
+        for column in sorted((c for c in group if c not in (owner, table.primary_key)),
+                             key=lambda c: table.column(c).references is not None):
+            donors = sorted({r[column] for r in env.rows(table.name) if r[column] is not None
+                             and tuple(r[column] if c == column else row[c] for c in group) not in taken}, key=str)
+            if donors:
+                row = dict(row, **{column: rng.choice(donors)})
+                break
+        else:
+            raise Dropped(f"no look-alike {singular(table.name)} keeps UNIQUE ({', '.join(group)})")
     return row

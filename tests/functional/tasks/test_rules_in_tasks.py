@@ -7,8 +7,13 @@ further, on a free enum argument), and a booking has at most one open ticket.
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
+from generator.compile.build import compile_domain
+from generator.tasks.distractors import clone
+from generator.tasks.environment import Environment
 from generator.tasks.expand import expand_domain
 from tests.support import ROOT, build_package
 
@@ -51,3 +56,17 @@ def test_task_state_and_look_alikes_keep_one_open_ticket_per_booking(result, run
                                "HAVING COUNT(*) > 1").fetchall()
         assert doubled == [], s.id
     assert twins  # look-alike tickets were made, and kept the rule
+
+
+def test_a_look_alike_keeps_the_tables_unique_groups_and_its_uniqueness_rules(tmp_path):
+    """A twin of a booking (same guest) takes another first night or room: UNIQUE (guest, room,
+    check_in); a twin of an open ticket is a closed one: one open ticket per booking."""
+    env = Environment(compile_domain(STAYS), tmp_path)
+    conn = env.runtime.memory_copy(env.image)
+    for table, where in (("bookings", "status = 'booked'"), ("tickets", "status = 'open'")):
+        for n, row in enumerate(env.rows(table, f"WHERE {where}")[:5]):
+            twin, statements = clone(env, env.ir.table(table), row, 100 + n, random.Random(n))
+            for st in statements:
+                conn.execute(st.sql, st.params)  # raises on a broken UNIQUE constraint
+    assert conn.execute("SELECT booking_id FROM tickets WHERE status = 'open' GROUP BY booking_id "
+                        "HAVING COUNT(*) > 1").fetchall() == []
