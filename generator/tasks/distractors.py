@@ -53,7 +53,7 @@ def clone(env: Environment, table: TableIR, row: dict[str, Any], serial: int,
             continue
         for n, kid in enumerate(env.rows(child.name, f"WHERE {fk} = ?", (row[table.primary_key],))):
             kid = dict(kid, **{fk: twin[table.primary_key], child.primary_key: f"{child.id_prefix}9{serial:02d}{n:02d}"})
-            statements.append(insert_statement(child, respect(env, child, kid)))
+            statements.append(insert_statement(child, respect(env, child, distinct(env, child, kid, rng))))
     return twin, statements
 
 

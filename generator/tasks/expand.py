@@ -287,7 +287,7 @@ class Expander:
         try:
             image = self.env.image_for(draft.statements, now)
         except sqlite3.Error as exc:  # the server names the statement: "initial_state.statements[6]: UNIQUE ..."
-            raise Dropped(f"initial state breaks a constraint ({str(exc).split(': ', 1)[-1].split(':')[0]})") from None
+            raise Dropped(f"initial state breaks a constraint ({str(exc).split(': ', 1)[-1]})") from None
         _, initial = await self.env.run(image, [])
         draft.rivals = [self.rivals(initial, t, c, key, draft) for t, c, key in draft.info]
         draft.info = [(t, c, initial.execute(f"SELECT {c} FROM {t} WHERE {self.ir.table(t).primary_key} = ?",
