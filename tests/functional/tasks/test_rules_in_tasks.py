@@ -70,3 +70,12 @@ def test_a_look_alike_keeps_the_tables_unique_groups_and_its_uniqueness_rules(tm
                 conn.execute(st.sql, st.params)  # raises on a broken UNIQUE constraint
     assert conn.execute("SELECT booking_id FROM tickets WHERE status = 'open' GROUP BY booking_id "
                         "HAVING COUNT(*) > 1").fetchall() == []
+
+
+def test_a_uniqueness_rule_only_the_policy_states_makes_refusals_the_agent_must_decline(tmp_path):
+    spec = tmp_path / "stays.yaml"
+    spec.write_text(STAYS.read_text().replace("error: ticket_already_open}",
+                                              "error: ticket_already_open, enforced_by: policy}"))
+    declined = [d["reason"] for s in expand_domain(spec, 24, seed=2).scenarios
+                for d in s.metadata.model_dump().get("declined", [])]
+    assert any(r.startswith("policy: no other tickets row with booking_id $booking_id") for r in declined), declined
