@@ -2205,21 +2205,26 @@ async def send_message_to_provider(
             )
             if appointment is None:
                 raise fail("appointment_not_found", key="appointment_id", value=appointment_id)
-        visit = await db.fetch_one(
-            "SELECT appointment_id FROM appointments WHERE patient_id = ? AND provider_id = ? AND status IN ('scheduled', 'checked_in', 'completed')",
-            (patient_id, provider_id),
-        )
-        if visit is None:
-            raise fail("no_care_relationship", patient_id=patient_id, provider_id=provider_id)
-        if appointment is not None and (
-            appointment["patient_id"] != patient_id or appointment["provider_id"] != provider_id
-        ):
+        if appointment is not None and appointment["patient_id"] != patient_id:
             raise fail(
                 "appointment_mismatch",
                 appointment_id=appointment_id,
                 patient_id=patient_id,
                 provider_id=provider_id,
             )
+        if appointment is not None and appointment["provider_id"] != provider_id:
+            raise fail(
+                "appointment_mismatch",
+                appointment_id=appointment_id,
+                patient_id=patient_id,
+                provider_id=provider_id,
+            )
+        visit = await db.fetch_one(
+            "SELECT appointment_id FROM appointments WHERE patient_id = ? AND provider_id = ? AND status IN ('scheduled', 'checked_in', 'completed')",
+            (patient_id, provider_id),
+        )
+        if visit is None:
+            raise fail("no_care_relationship", patient_id=patient_id, provider_id=provider_id)
         message_id = await db.new_id("messages")
         await db.insert(
             "messages",
