@@ -47,7 +47,8 @@ FORBIDDEN_NAMES = {
     "print": "print writes to stdout, which is the MCP wire", "input": "input reads stdin, which is the MCP wire",
     "breakpoint": "breakpoint stops the server", "exit": "exit stops the server", "quit": "quit stops the server",
 }
-DB_API = frozenset({"fetch_one", "fetch_all", "execute", "insert", "update", "new_id", "now", "today"})
+DB_API = frozenset({"fetch_one", "fetch_all", "execute", "insert", "update", "new_id", "now", "today", "now_plus",
+                    "today_plus"})
 SEED_NAMES = frozenset({
     "row", "parent", "rng", "fake", "lookup", "rows", "timedelta", "date", "datetime",
     "round", "min", "max", "len", "sum", "int", "str", "None", "True", "False",

@@ -74,6 +74,7 @@ ROLE = (
 ERRORS = {
     "airport_not_found": "No airport has {key} {value}. Check the id, or look it up with a list or search tool first.",
     "already_insured": "Reservation {reservation_id} already has travel insurance.",
+    "another_ticket_open": "Reservation {ticket[reservation_id]} already has unresolved ticket {other_support_ticket[ticket_id]}; work on that one instead of reopening {ticket_id}.",
     "basic_economy_not_changeable": "Reservation {reservation_id} is basic economy; its flights and cabin cannot be changed. It can only be cancelled under the cancellation rules.",
     "cancellation_not_eligible": "Reservation {reservation_id} (booked {created_at}) cannot be cancelled: that needs a booking within the last 24 hours, travel insurance, business cabin, or a flight cancelled by the airline. Offer a flight change instead (not possible for basic economy).",
     "card_already_saved": "A {card_brand} card ending in {last_four} is already saved for user {user_id} as {payment_method_id}.",
@@ -106,7 +107,9 @@ ERRORS = {
     "no_passenger_changes": "Give at least one of first_name, last_name or date_of_birth to change.",
     "not_enough_seats": "Flight {flight_id} has only {available} free seat(s) in {cabin} but {needed} are needed; choose another flight or cabin.",
     "nothing_to_update": "Nothing to update: give at least one of {fields}.",
+    "outbound_departed": "Flight {outbound_flight_id} departs at {outbound_flight[departure_at]}, which is not in the future; choose a later flight.",
     "outbound_not_bookable": "Flight {outbound_flight_id} is {outbound_flight[status]}; only scheduled or delayed flights can be booked. Search for another flight with search_flights.",
+    "outbound_wrong_route": "Flight {outbound_flight_id} flies {outbound_flight[origin]} to {outbound_flight[destination]}, but reservation {reservation_id} goes out from {reservation[origin]} to {reservation[destination]}; search flights on that route.",
     "passenger_not_found": "No passenger has {key} {value}. Check the id, or look it up with a list or search tool first.",
     "passenger_not_on_reservation": "Passenger {passenger_id} is not on reservation {reservation_id}; list its passengers with list_reservation_passengers.",
     "payment_method_bad_state": "The payment method {value} is {state}; this needs it to be {allowed}.",
@@ -122,8 +125,11 @@ ERRORS = {
     "reservation_not_owned": "Reservation {reservation_id} belongs to another user, not {user_id}; check the id with list_user_reservations.",
     "return_before_outbound": "Return flight {return_flight_id} departs at {return_departure}, before the outbound flight arrives at {outbound_arrival}; choose a later return flight.",
     "return_flight_not_allowed": "Reservation {reservation_id} is one way; do not give a return_flight_id.",
+    "return_flight_not_bookable": "Return flight {return_flight_id} is {return_flight[status]}; only scheduled or delayed flights can be booked. Search for another return flight with search_flights.",
     "return_flight_required": "Reservation {reservation_id} is a round trip; give both outbound_flight_id and return_flight_id (repeat the current id for a leg that stays).",
+    "return_flight_too_early": "Return flight {return_flight_id} departs at {return_flight[departure_at]}, before the outbound flight arrives at {outbound_flight[arrival_at]}; choose a later return flight.",
     "return_not_bookable": "Return flight {return_flight_id} is {status}; only scheduled or delayed flights can be booked. Search for another return flight with search_flights.",
+    "return_wrong_route": "Flight {return_flight_id} flies {return_flight[origin]} to {return_flight[destination]}, but the return of reservation {reservation_id} flies {reservation[destination]} to {reservation[origin]}; search flights on that route.",
     "route_mismatch": "Flight {flight_id} flies {origin} to {destination}, but this leg must fly {expected_origin} to {expected_destination}; search flights on that route.",
     "route_not_found": "No route has {key} {value}. Check the id, or look it up with a list or search tool first.",
     "same_cabin": "Reservation {reservation_id} is already in {cabin}; choose a different cabin.",
@@ -131,6 +137,7 @@ ERRORS = {
     "saved_passenger_not_owned": "Saved passenger {saved_passenger_id} belongs to another user, not {user_id}; list the user's companions with list_saved_passengers.",
     "support_ticket_bad_state": "The support ticket {value} is {state}; this needs it to be {allowed}.",
     "support_ticket_not_found": "No support ticket has {key} {value}. Check the id, or look it up with a list or search tool first.",
+    "ticket_already_open": "Reservation {reservation_id} already has unresolved ticket {other_support_ticket[ticket_id]}; add to that ticket (update_support_ticket) instead of opening a new one.",
     "too_many_bags": "At most 5 checked bags per passenger: {passengers} passenger(s) may check {limit} bags in total, {requested} requested.",
     "too_many_passengers": "A reservation holds at most 9 passengers ({count} given); split the group into several reservations.",
     "trip_already_started": "Flight {flight_id} of reservation {reservation_id} has already {status}; a trip that has started cannot be changed or cancelled. Open a support ticket if the traveller needs help.",
@@ -1499,7 +1506,57 @@ async def change_reservation_flights(
             )
         if payment_method["expires_on"] < db.today:
             raise fail(
-                "payment_method_expired", payment_method_id=payment_method_id, payment_method=payment_method
+                "payment_method_expired", payment_method=payment_method, payment_method_id=payment_method_id
+            )
+        if outbound_flight["origin"] != reservation["origin"]:
+            raise fail(
+                "outbound_wrong_route",
+                outbound_flight=outbound_flight,
+                outbound_flight_id=outbound_flight_id,
+                reservation=reservation,
+                reservation_id=reservation_id,
+            )
+        if outbound_flight["destination"] != reservation["destination"]:
+            raise fail(
+                "outbound_wrong_route",
+                outbound_flight=outbound_flight,
+                outbound_flight_id=outbound_flight_id,
+                reservation=reservation,
+                reservation_id=reservation_id,
+            )
+        if outbound_flight["departure_at"] <= db.now:
+            raise fail(
+                "outbound_departed", outbound_flight=outbound_flight, outbound_flight_id=outbound_flight_id
+            )
+        if return_flight is not None and return_flight["status"] not in (
+            "scheduled",
+            "delayed",
+        ):
+            raise fail(
+                "return_flight_not_bookable", return_flight=return_flight, return_flight_id=return_flight_id
+            )
+        if return_flight is not None and return_flight["origin"] != reservation["destination"]:
+            raise fail(
+                "return_wrong_route",
+                reservation=reservation,
+                reservation_id=reservation_id,
+                return_flight=return_flight,
+                return_flight_id=return_flight_id,
+            )
+        if return_flight is not None and return_flight["destination"] != reservation["origin"]:
+            raise fail(
+                "return_wrong_route",
+                reservation=reservation,
+                reservation_id=reservation_id,
+                return_flight=return_flight,
+                return_flight_id=return_flight_id,
+            )
+        if return_flight is not None and return_flight["departure_at"] <= outbound_flight["arrival_at"]:
+            raise fail(
+                "return_flight_too_early",
+                outbound_flight=outbound_flight,
+                return_flight=return_flight,
+                return_flight_id=return_flight_id,
             )
         if reservation["trip_type"] == "round_trip" and return_flight is None:
             raise fail("return_flight_required", reservation_id=reservation_id)
@@ -1518,49 +1575,8 @@ async def change_reservation_flights(
                     reservation_id=reservation_id,
                     status=f["status"],
                 )
-        if (
-            outbound_flight["origin"] != reservation["origin"]
-            or outbound_flight["destination"] != reservation["destination"]
-        ):
-            raise fail(
-                "route_mismatch",
-                flight_id=outbound_flight_id,
-                origin=outbound_flight["origin"],
-                destination=outbound_flight["destination"],
-                expected_origin=reservation["origin"],
-                expected_destination=reservation["destination"],
-            )
-        if outbound_flight["departure_at"] <= db.now:
-            raise fail(
-                "flight_already_departed",
-                flight_id=outbound_flight_id,
-                departure_at=outbound_flight["departure_at"],
-            )
         new = {"outbound": outbound_flight}
         if return_flight is not None:
-            if return_flight["status"] not in ("scheduled", "delayed"):
-                raise fail(
-                    "return_not_bookable", return_flight_id=return_flight_id, status=return_flight["status"]
-                )
-            if (
-                return_flight["origin"] != reservation["destination"]
-                or return_flight["destination"] != reservation["origin"]
-            ):
-                raise fail(
-                    "route_mismatch",
-                    flight_id=return_flight_id,
-                    origin=return_flight["origin"],
-                    destination=return_flight["destination"],
-                    expected_origin=reservation["destination"],
-                    expected_destination=reservation["origin"],
-                )
-            if return_flight["departure_at"] <= outbound_flight["arrival_at"]:
-                raise fail(
-                    "return_before_outbound",
-                    return_flight_id=return_flight_id,
-                    return_departure=return_flight["departure_at"],
-                    outbound_arrival=outbound_flight["arrival_at"],
-                )
             new["return"] = return_flight
         changed = [leg for leg in new if new[leg]["flight_id"] != old[leg]["flight_id"]]
         if not changed:
@@ -2290,7 +2306,7 @@ async def open_support_ticket(
         Literal["low", "normal", "high"] | None, Field(description="Handling priority.")
     ] = "normal",
 ) -> SupportTicket:
-    """Open a support ticket for a user, optionally about one of their reservations (for issues the tools cannot solve, like lost bags or complaints)."""
+    """Open a support ticket for a user, optionally about one of their reservations (for issues the tools cannot solve, like lost bags or complaints). A reservation has at most one unresolved (open or in progress) ticket."""
     async with store(ctx).transaction() as db:
         user = await db.fetch_one("SELECT * FROM users WHERE user_id = ?", (user_id,))
         if user is None:
@@ -2304,6 +2320,17 @@ async def open_support_ticket(
                 raise fail("reservation_not_found", key="reservation_id", value=reservation_id)
         if reservation is not None and reservation["user_id"] != user_id:
             raise fail("reservation_not_owned", reservation_id=reservation_id, user_id=user_id)
+        if (
+            other_support_ticket := await db.fetch_one(
+                "SELECT * FROM support_tickets WHERE reservation_id = ? AND status IN (?, ?)",
+                (reservation_id, "open", "in_progress"),
+            )
+        ) is not None:
+            raise fail(
+                "ticket_already_open",
+                other_support_ticket=other_support_ticket,
+                reservation_id=reservation_id,
+            )
         ticket_id = await db.new_id("support_tickets")
         await db.insert(
             "support_tickets",
@@ -2439,6 +2466,18 @@ async def reopen_support_ticket(
                 value=ticket_id,
                 state=ticket["status"],
                 allowed="resolved",
+            )
+        if (
+            other_support_ticket := await db.fetch_one(
+                "SELECT * FROM support_tickets WHERE reservation_id = ? AND status IN (?, ?) AND ticket_id != ?",
+                (ticket["reservation_id"], "open", "in_progress", ticket_id),
+            )
+        ) is not None:
+            raise fail(
+                "another_ticket_open",
+                other_support_ticket=other_support_ticket,
+                ticket=ticket,
+                ticket_id=ticket_id,
             )
         await db.update(
             "support_tickets",

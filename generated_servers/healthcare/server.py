@@ -73,7 +73,7 @@ ERRORS = {
     "appointment_not_scheduled": "Appointment {appointment_id} is {appointment[status]}; only scheduled appointments can be changed this way.",
     "appointment_not_seen": "Appointment {appointment_id} is {appointment[status]}; notes and lab orders need a visit that is checked_in or completed.",
     "appointment_not_started": "Appointment {appointment_id} starts at {appointment[start_at]}, which is still in the future; a no-show can only be recorded after the start time.",
-    "check_in_window_closed": "Check-in for appointment {appointment_id} closed at {closes_at} (15 minutes after the start); the patient can book a new visit.",
+    "check_in_window_closed": "Check-in for appointment {appointment_id} closed 15 minutes after its start at {appointment[start_at]}; the patient can book a new visit.",
     "controlled_no_refills": "{medication_name} is a controlled substance; prescribe it with refills 0.",
     "controlled_refill_blocked": "Prescription {prescription_id} is for a controlled substance ({prescription[medication_name]}); it cannot be refilled through telemedicine. The patient needs an in-person visit.",
     "controlled_requires_in_person": "{medication_name} is a controlled substance (DEA schedule {schedule}); it can only be prescribed at an in_person visit, and appointment {appointment_id} was a {visit_type} visit.",
@@ -116,7 +116,7 @@ ERRORS = {
     "note_signed": "Visit note {note_id} is {note[status]} and final; it can no longer be changed.",
     "nothing_to_amend": "Nothing to change in note {note_id}: give at least one of subjective, assessment, plan, diagnosis_code.",
     "nothing_to_update": "Nothing to update: give at least one of {fields}.",
-    "overpayment": "A payment of {amount} exceeds the balance {balance} of invoice {invoice_id}; pay at most the balance.",
+    "overpayment": "A payment of {amount} exceeds the balance {invoice[balance]} of invoice {invoice_id}; pay at most the balance.",
     "patient_not_found": "No patient has {key} {value}. Check the id, or look it up with a list or search tool first.",
     "patient_time_conflict": "The patient already has appointment {other_appointment_id} at {other_start_at}, which overlaps {start_at}; choose a different time.",
     "payment_not_found": "No payment has {key} {value}. Check the id, or look it up with a list or search tool first.",
@@ -136,6 +136,7 @@ ERRORS = {
     "refund_window_closed": "Payment {payment_id} was made at {paid_at}; refunds are only possible within 90 days of payment.",
     "renewal_not_later": "The {state} license of provider {provider_id} already runs until {provider_license[expires_on]}; a renewal must move the expiry date later than that.",
     "reschedule_limit_reached": "Appointment {appointment_id} was already rescheduled {appointment[reschedule_count]} times (the limit is 2); cancel it and book a new one.",
+    "same_slot": "Appointment {appointment_id} is already in slot {slot_id}; choose another slot from list_available_slots.",
     "slot_already_blocked": "Slot {slot_id} is already {slot[status]}.",
     "slot_blocked": "Slot {slot_id} is {slot[status]}: the provider does not offer it. Choose an open slot from list_available_slots.",
     "slot_exists": "Provider {provider_id} already has slot {other_slot_id} at {other_start_at}, which overlaps {start_at}.",
@@ -143,12 +144,12 @@ ERRORS = {
     "slot_in_past": "Slot {slot_id} starts at {slot[start_at]}, which is not after the current time; choose a future slot.",
     "slot_not_owned": "Slot {slot_id} belongs to provider {slot[provider_id]}, not {provider_id}.",
     "slot_taken": "Slot {slot_id} is already booked by another appointment; choose another slot from list_available_slots.",
-    "specialty_mismatch": "Provider {provider_id} practices {provider_specialty}, not {specialty}; choose a slot of a {specialty} provider (find_providers).",
+    "specialty_mismatch": "Provider {slot[provider_id]} practices {slot_provider[specialty]}, not {specialty}; choose a slot of a {specialty} provider (find_providers).",
     "start_in_past": "Start time {start_at} is not after the current time ({now}); slots can only be added in the future.",
     "time_slot_bad_state": "The time slot {value} is {state}; this needs it to be {allowed}.",
     "time_slot_not_found": "No time slot has {key} {value}. Check the id, or look it up with a list or search tool first.",
-    "too_early_to_check_in": "Check-in for appointment {appointment_id} opens at {opens_at} (30 minutes before the start); try again then.",
-    "too_late_to_reschedule": "Appointment {appointment_id} starts at {start_at}, less than 24 hours after now ({now}); it can no longer be rescheduled, only cancelled.",
+    "too_early_to_check_in": "Check-in for appointment {appointment_id} opens 30 minutes before its start at {appointment[start_at]}; try again then.",
+    "too_late_to_reschedule": "Appointment {appointment_id} starts at {appointment[start_at]}, less than 24 hours from now; it can no longer be rescheduled, only cancelled.",
     "too_many_refills": "At most 5 refills can be authorized (asked for {refills}).",
     "visit_note_bad_state": "The visit note {value} is {state}; this needs it to be {allowed}.",
     "visit_note_not_found": "No visit note has {key} {value}. Check the id, or look it up with a list or search tool first.",
@@ -928,24 +929,24 @@ async def book_appointment(
         slot = await db.fetch_one("SELECT * FROM time_slots WHERE slot_id = ?", (slot_id,))
         if slot is None:
             raise fail("time_slot_not_found", key="slot_id", value=slot_id)
+        slot_provider = await db.fetch_one(
+            "SELECT * FROM providers WHERE provider_id = ?", (slot["provider_id"],)
+        )
         if slot["status"] not in ("open",):
             raise fail("slot_blocked", slot=slot, slot_id=slot_id)
         if slot["start_at"] <= db.now:
             raise fail("slot_in_past", slot=slot, slot_id=slot_id)
-        provider = await db.fetch_one("SELECT * FROM providers WHERE provider_id = ?", (slot["provider_id"],))
-        if provider["specialty"] != specialty:
-            raise fail(
-                "specialty_mismatch",
-                provider_id=provider["provider_id"],
-                provider_specialty=provider["specialty"],
-                specialty=specialty,
+        if slot_provider["specialty"] != specialty:
+            raise fail("specialty_mismatch", slot=slot, slot_provider=slot_provider, specialty=specialty)
+        if (
+            await db.fetch_one(
+                "SELECT 1 FROM appointments WHERE slot_id = ? AND status IN (?, ?, ?, ?)",
+                (slot_id, "scheduled", "checked_in", "completed", "no_show"),
             )
-        held = await db.fetch_one(
-            "SELECT appointment_id FROM appointments WHERE slot_id = ? AND status IN ('scheduled', 'checked_in', 'completed', 'no_show')",
-            (slot_id,),
-        )
-        if held is not None:
+            is not None
+        ):
             raise fail("slot_taken", slot_id=slot_id)
+        provider = slot_provider  # the slot's provider, fetched for the specialty rule
         visit_date = slot["start_at"][:10]
         adult_from = str(int(visit_date[:4]) - 18) + visit_date[4:]
         if specialty == "pediatrics" and patient["date_of_birth"] <= adult_from:
@@ -1135,24 +1136,22 @@ async def reschedule_appointment(
             raise fail("slot_blocked", slot=slot, slot_id=slot_id)
         if slot["start_at"] <= db.now:
             raise fail("slot_in_past", slot=slot, slot_id=slot_id)
-        bounds = await db.fetch_one(
-            "SELECT strftime('%Y-%m-%dT%H:%M:%S', ?, '+24 hours') AS cutoff,"
-            " strftime('%Y-%m-%dT%H:%M:%S', ?, '-30 minutes') AS lo, strftime('%Y-%m-%dT%H:%M:%S', ?, '+30 minutes') AS hi",
-            (db.now, slot["start_at"], slot["start_at"]),
-        )
-        if appointment["start_at"] < bounds["cutoff"]:
-            raise fail(
-                "too_late_to_reschedule",
-                appointment_id=appointment_id,
-                start_at=appointment["start_at"],
-                now=db.now,
+        if appointment["start_at"] < db.now_plus(hours=24):
+            raise fail("too_late_to_reschedule", appointment=appointment, appointment_id=appointment_id)
+        if slot["slot_id"] == appointment["slot_id"]:
+            raise fail("same_slot", appointment_id=appointment_id, slot_id=slot_id)
+        if (
+            await db.fetch_one(
+                "SELECT 1 FROM appointments WHERE slot_id = ? AND status IN (?, ?, ?, ?) AND appointment_id != ?",
+                (slot_id, "scheduled", "checked_in", "completed", "no_show", appointment_id),
             )
-        held = await db.fetch_one(
-            "SELECT appointment_id FROM appointments WHERE slot_id = ? AND status IN ('scheduled', 'checked_in', 'completed', 'no_show')",
-            (slot_id,),
-        )
-        if held is not None:
+            is not None
+        ):
             raise fail("slot_taken", slot_id=slot_id)
+        bounds = await db.fetch_one(
+            "SELECT strftime('%Y-%m-%dT%H:%M:%S', ?, '-30 minutes') AS lo, strftime('%Y-%m-%dT%H:%M:%S', ?, '+30 minutes') AS hi",
+            (slot["start_at"], slot["start_at"]),
+        )
         visit_date = slot["start_at"][:10]
         if appointment["visit_type"] in ("video", "phone"):
             lic = await db.fetch_one(
@@ -1256,14 +1255,10 @@ async def check_in_appointment(
             raise fail("appointment_not_owned", appointment_id=appointment_id, patient_id=patient_id)
         if appointment["status"] not in ("scheduled",):
             raise fail("appointment_not_scheduled", appointment=appointment, appointment_id=appointment_id)
-        window = await db.fetch_one(
-            "SELECT strftime('%Y-%m-%dT%H:%M:%S', ?, '-30 minutes') AS opens, strftime('%Y-%m-%dT%H:%M:%S', ?, '+15 minutes') AS closes",
-            (appointment["start_at"], appointment["start_at"]),
-        )
-        if db.now < window["opens"]:
-            raise fail("too_early_to_check_in", appointment_id=appointment_id, opens_at=window["opens"])
-        if db.now > window["closes"]:
-            raise fail("check_in_window_closed", appointment_id=appointment_id, closes_at=window["closes"])
+        if appointment["start_at"] > db.now_plus(minutes=30):
+            raise fail("too_early_to_check_in", appointment=appointment, appointment_id=appointment_id)
+        if appointment["start_at"] < db.now_plus(minutes=-15):
+            raise fail("check_in_window_closed", appointment=appointment, appointment_id=appointment_id)
         await db.update(
             "appointments",
             "appointment_id",
@@ -2120,10 +2115,10 @@ async def pay_invoice(
             raise fail("invoice_not_owned", invoice_id=invoice_id, patient_id=patient_id)
         if invoice["status"] not in ("open",):
             raise fail("invoice_not_open", invoice=invoice, invoice_id=invoice_id)
+        if invoice["balance"] < amount:
+            raise fail("overpayment", amount=amount, invoice=invoice, invoice_id=invoice_id)
         if round(amount, 2) != amount:
             raise fail("invalid_amount", amount=amount)
-        if amount > invoice["balance"]:
-            raise fail("overpayment", amount=amount, balance=invoice["balance"], invoice_id=invoice_id)
         payment_id = await db.new_id("payments")
         await db.insert(
             "payments",
@@ -2264,21 +2259,26 @@ async def send_message_to_provider(
             )
             if appointment is None:
                 raise fail("appointment_not_found", key="appointment_id", value=appointment_id)
-        visit = await db.fetch_one(
-            "SELECT appointment_id FROM appointments WHERE patient_id = ? AND provider_id = ? AND status IN ('scheduled', 'checked_in', 'completed')",
-            (patient_id, provider_id),
-        )
-        if visit is None:
-            raise fail("no_care_relationship", patient_id=patient_id, provider_id=provider_id)
-        if appointment is not None and (
-            appointment["patient_id"] != patient_id or appointment["provider_id"] != provider_id
-        ):
+        if appointment is not None and appointment["patient_id"] != patient_id:
             raise fail(
                 "appointment_mismatch",
                 appointment_id=appointment_id,
                 patient_id=patient_id,
                 provider_id=provider_id,
             )
+        if appointment is not None and appointment["provider_id"] != provider_id:
+            raise fail(
+                "appointment_mismatch",
+                appointment_id=appointment_id,
+                patient_id=patient_id,
+                provider_id=provider_id,
+            )
+        visit = await db.fetch_one(
+            "SELECT appointment_id FROM appointments WHERE patient_id = ? AND provider_id = ? AND status IN ('scheduled', 'checked_in', 'completed')",
+            (patient_id, provider_id),
+        )
+        if visit is None:
+            raise fail("no_care_relationship", patient_id=patient_id, provider_id=provider_id)
         message_id = await db.new_id("messages")
         await db.insert(
             "messages",

@@ -15,6 +15,7 @@ import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -427,6 +428,17 @@ class Tx:
         self._guard = guard
         self.now = now
         self.today = now[:10]
+
+    def now_plus(self, weeks: int = 0, days: int = 0, hours: int = 0, minutes: int = 0) -> str:
+        """The domain clock moved by an offset, as ISO datetime text (`$now - 60 days` in a rule)."""
+        moved = datetime.fromisoformat(self.now) + timedelta(
+            weeks=weeks, days=days, hours=hours, minutes=minutes
+        )
+        return moved.isoformat(timespec="seconds")
+
+    def today_plus(self, weeks: int = 0, days: int = 0) -> str:
+        """The domain's date moved by whole days, as `YYYY-MM-DD` (`$today + 1 day` in a rule)."""
+        return (date.fromisoformat(self.today) + timedelta(weeks=weeks, days=days)).isoformat()
 
     async def _run(self, method: Callable[..., Any], sql: str, params: Any) -> Any:
         self._guard.start()

@@ -2232,13 +2232,13 @@ INSERT INTO support_tickets (ticket_id, customer_id, order_id, category, subject
   ('T00061', 'C00059', 'O00158', 'delivery', 'Tracking has not updated', 'Customer wrote: tracking has not updated. Thanks in advance.', 'high', 'closed', '2026-03-31T17:30:00', '2026-04-02T13:09:00', 'Package was found at the local depot.'),
   ('T00062', 'C00053', 'O00148', 'order_issue', 'Wrong item in my package', 'Customer wrote: wrong item in my package. Please help.', 'normal', 'resolved', '2026-05-01T20:59:00', '2026-05-04T04:54:00', 'Shipped a replacement for the damaged item.'),
   ('T00063', 'C00069', 'O00178', 'order_issue', 'Item arrived damaged', 'Customer wrote: item arrived damaged. Please help.', 'normal', 'open', '2026-03-18T12:56:00', NULL, NULL),
-  ('T00064', 'C00078', 'O00201', 'return_or_exchange', 'Question about my exchange', 'Customer wrote: question about my exchange. Hoping for a quick answer.', 'normal', 'open', '2026-05-15T10:00:00', NULL, NULL),
-  ('T00065', 'C00002', NULL, 'product_question', 'Is this product waterproof?', 'Customer wrote: is this product waterproof?. Hoping for a quick answer.', 'normal', 'open', '2026-05-06T10:25:00', NULL, NULL),
-  ('T00066', 'C00087', NULL, 'account', 'Cannot log in', 'Customer wrote: cannot log in. Hoping for a quick answer.', 'low', 'closed', '2026-04-20T13:37:00', '2026-04-21T10:18:00', 'Reset the login for the customer.'),
-  ('T00067', 'C00059', 'O00156', 'return_or_exchange', 'Question about my exchange', 'Customer wrote: question about my exchange. Thanks in advance.', 'high', 'open', '2026-05-07T15:49:00', NULL, NULL),
-  ('T00068', 'C00026', NULL, 'account', 'Cannot log in', 'Customer wrote: cannot log in. This is the second time I am asking.', 'normal', 'open', '2026-01-05T21:38:00', NULL, NULL),
-  ('T00069', 'C00090', 'O00223', 'delivery', 'Delivered to wrong address', 'Customer wrote: delivered to wrong address. This is the second time I am asking.', 'normal', 'open', '2025-12-12T05:34:00', NULL, NULL),
-  ('T00070', 'C00022', 'O00066', 'order_issue', 'Item arrived damaged', 'Customer wrote: item arrived damaged. Thanks in advance.', 'low', 'closed', '2026-05-04T14:07:00', '2026-05-05T00:37:00', 'Shipped a replacement for the damaged item.');
+  ('T00064', 'C00002', NULL, 'product_question', 'Is this product waterproof?', 'Customer wrote: is this product waterproof?. Hoping for a quick answer.', 'normal', 'open', '2026-05-06T10:25:00', NULL, NULL),
+  ('T00065', 'C00087', NULL, 'account', 'Cannot log in', 'Customer wrote: cannot log in. Hoping for a quick answer.', 'low', 'closed', '2026-04-20T13:37:00', '2026-04-21T10:18:00', 'Reset the login for the customer.'),
+  ('T00066', 'C00059', 'O00156', 'return_or_exchange', 'Question about my exchange', 'Customer wrote: question about my exchange. Thanks in advance.', 'high', 'open', '2026-05-07T15:49:00', NULL, NULL),
+  ('T00067', 'C00026', NULL, 'account', 'Cannot log in', 'Customer wrote: cannot log in. This is the second time I am asking.', 'normal', 'open', '2026-01-05T21:38:00', NULL, NULL),
+  ('T00068', 'C00090', 'O00223', 'delivery', 'Delivered to wrong address', 'Customer wrote: delivered to wrong address. This is the second time I am asking.', 'normal', 'open', '2025-12-12T05:34:00', NULL, NULL),
+  ('T00069', 'C00022', 'O00066', 'order_issue', 'Item arrived damaged', 'Customer wrote: item arrived damaged. Thanks in advance.', 'low', 'closed', '2026-05-04T14:07:00', '2026-05-05T00:37:00', 'Shipped a replacement for the damaged item.'),
+  ('T00070', 'C00034', 'O00094', 'billing', 'Charged twice', 'Customer wrote: charged twice. This is the second time I am asking.', 'normal', 'closed', '2026-01-03T21:55:00', '2026-01-04T11:59:00', 'Confirmed the refund was processed.');
 INSERT INTO _env (key, value) VALUES ('now', '2026-05-15T12:00:00');
 INSERT INTO _id_sequence (tbl, last) VALUES ('customers', 100);
 INSERT INTO _id_sequence (tbl, last) VALUES ('addresses', 193);

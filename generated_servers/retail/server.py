@@ -84,6 +84,7 @@ ERRORS = {
     "address_not_yours": "Address {address_id} belongs to another customer, not {customer_id}; use one of the customer's own addresses (list_customer_addresses).",
     "already_in_wishlist": "Product {product_id} is already on customer {customer_id}'s wishlist (item {wishlist_item_id}).",
     "already_reviewed": "Customer {customer_id} already reviewed product {product_id} (review {review_id}); change that review with update_review instead.",
+    "another_ticket_open": "Order {ticket[order_id]} already has unresolved ticket {other_support_ticket[ticket_id]}; work on that one instead of reopening {ticket_id}.",
     "card_already_saved": "Customer {customer_id} already has this {brand} card ending in {last_four} saved as {payment_method_id}; use that one.",
     "card_expired": "Credit card {payment_method_id} expired at the end of {expiry}; use another payment method.",
     "customer_email_unknown": "No customer has email {email}. Check the spelling, or find the customer by name and zip code (find_customer_by_name_zip).",
@@ -134,7 +135,7 @@ ERRORS = {
     "same_variant": "Line {order_item_id} already is variant {variant_id}; pick a different size or color.",
     "support_ticket_bad_state": "The support ticket {value} is {state}; this needs it to be {allowed}.",
     "support_ticket_not_found": "No support ticket has {key} {value}. Check the id, or look it up with a list or search tool first.",
-    "ticket_already_open": "Order {order_id} already has unresolved ticket {ticket_id}; work on that ticket instead of opening a new one.",
+    "ticket_already_open": "Order {order_id} already has unresolved ticket {other_support_ticket[ticket_id]}; work on that ticket instead of opening a new one.",
     "top_up_too_large": "Topping up ${amount} is not allowed: one top-up is at most $500 and gift card {gift_card_id} (holding ${balance}) may hold at most $2000.",
     "unknown_variant": "No product variant has id {variant_id}; look up variant ids with get_product or list_product_variants.",
     "wishlist_full": "Customer {customer_id}'s wishlist already holds 25 products; remove one (remove_from_wishlist) first.",
@@ -2043,15 +2044,15 @@ async def open_ticket(
             order = await db.fetch_one("SELECT * FROM orders WHERE order_id = ?", (order_id,))
             if order is None:
                 raise fail("order_not_found", key="order_id", value=order_id)
-        if order is not None:
-            if order["customer_id"] != customer_id:
-                raise fail("not_your_order", order_id=order_id, customer_id=customer_id)
-            other = await db.fetch_one(
-                "SELECT ticket_id FROM support_tickets WHERE order_id = ? AND status IN ('open', 'escalated') ORDER BY ticket_id",
-                (order_id,),
+        if order is not None and order["customer_id"] != customer_id:
+            raise fail("not_your_order", customer_id=customer_id, order_id=order_id)
+        if (
+            other_support_ticket := await db.fetch_one(
+                "SELECT * FROM support_tickets WHERE order_id = ? AND status IN (?, ?)",
+                (order_id, "open", "escalated"),
             )
-            if other is not None:
-                raise fail("ticket_already_open", order_id=order_id, ticket_id=other["ticket_id"])
+        ) is not None:
+            raise fail("ticket_already_open", order_id=order_id, other_support_ticket=other_support_ticket)
         ticket_id = await db.new_id("support_tickets")
         await db.insert(
             "support_tickets",
@@ -2223,6 +2224,18 @@ async def reopen_ticket(
                 value=ticket_id,
                 state=ticket["status"],
                 allowed="resolved",
+            )
+        if (
+            other_support_ticket := await db.fetch_one(
+                "SELECT * FROM support_tickets WHERE order_id = ? AND status IN (?, ?) AND ticket_id != ?",
+                (ticket["order_id"], "open", "escalated", ticket_id),
+            )
+        ) is not None:
+            raise fail(
+                "another_ticket_open",
+                other_support_ticket=other_support_ticket,
+                ticket=ticket,
+                ticket_id=ticket_id,
             )
         await db.update(
             "support_tickets",

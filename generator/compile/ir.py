@@ -78,6 +78,7 @@ class TableIR:
     def key_where(self) -> str:
         """`order_id = ?`, or `provider_id = ? AND state = ?`."""
         return " AND ".join(f"{c} = ?" for c in self.key)
+    unique_groups: tuple[tuple[str, ...], ...] = ()  # the table's UNIQUE (a, b, ...) constraints
 
     def column(self, name: str) -> ColumnIR:
         return next(c for c in self.columns if c.name == name)
@@ -148,17 +149,39 @@ class LoadIR:
 
 
 @dataclass(frozen=True)
-class CheckIR:
-    """A declared precondition: fails when `entity[column] OP value` is false."""
+class HopIR:
+    """A row one foreign key beyond a loaded one (`slot.provider`), fetched before the checks."""
 
-    entity: str
+    entity: str  # its variable: slot_provider
+    source: str  # the loaded entity it starts from: slot
+    fk: str  # the source's column that names it: provider_id
+    table: str
+    column: str  # the column the foreign key references
+    sql: str
+    guarded: bool  # the source may be None or the foreign key NULL: the variable may be None
+    fetched: bool = True  # the generated code fetches it (a checked rule or the body reads it)
+
+
+@dataclass(frozen=True)
+class CheckIR:
+    """A declared precondition; `failed` is the Python expression that is true when it fails.
+
+    kind `column`: `entity[column] OP value`; `param`: `args[param] OP value`; `unique`: no row
+    of `table` (other than the one the tool acts on, `exclude`) matches `where`.
+    """
+
+    entity: str  # the loaded row (or hop) it is on; for `unique` a name for the clashing row
     table: str
     column: str
     op: str
-    value: Any  # literal, list, or ("param", name) / ("entity", entity, column)
+    value: Any  # literal, list, `$param`, `$entity.column`, the clock (`$now - 60 days`)
     failed: str  # Python expression that is true when the precondition fails
     error: str
     fmt: str  # keyword arguments for fail(...)
+    kind: str = "column"
+    param: str | None = None
+    where: tuple[tuple[str, Any], ...] = ()  # unique: column -> value (a tuple: one of)
+    exclude: tuple[str, str] | None = None  # unique: (primary key, param) of the row the tool acts on
 
 
 @dataclass(frozen=True)
@@ -221,6 +244,7 @@ class ToolIR:
     principals: tuple[str, ...] = ("user",)  # who may ask for the tool
     asks: tuple[str, ...] = ()  # the user's own phrasings of a request for this tool
     reasons: tuple[str, ...] = ()  # why a user asks, for {reason}
+    hops: tuple[HopIR, ...] = ()  # rows one foreign key beyond a loaded one, which checks use
     stories: tuple[Any, ...] = ()  # spec Story objects: what happened, for {story}, with the facts texts carry
 
     @property

@@ -12,7 +12,6 @@ import textwrap
 from generator.compile.constants import lower_helpers, resolve
 from generator.compile.describe import describe
 from generator.compile.ir import (
-    CheckIR,
     DomainIR,
     ErrorIR,
     LoadIR,
@@ -28,17 +27,15 @@ from generator.compile.names import (
     entity_name,
     singular,
     split_ref,
-    template_names,
     value_expr,
     words,
 )
+from generator.compile.rules import lower_requires
 from generator.compile.schema import lower_table
 from generator.spec.models import DomainSpec, Param, Tool
 
 PARAM_TYPES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "date": "str", "datetime": "str", "object": "dict"}
 PATTERNS = {"date": r"^\d{4}-\d{2}-\d{2}$", "datetime": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$"}
-FAILED = {"in": "{a} not in {v}", "not_in": "{a} in {v}", "eq": "{a} != {v}", "ne": "{a} == {v}",
-          "gt": "{a} <= {v}", "gte": "{a} < {v}", "lt": "{a} >= {v}", "lte": "{a} > {v}"}  # fmt: skip
 
 
 def lower_param(name: str, param: Param, spec: DomainSpec, table: str | None, owner: str = "") -> ParamIR:
@@ -259,24 +256,7 @@ class Lowerer:
         table = self.tables[spec.table] if spec.table else None
         keys = key_params(params, table)
         loads = lower_loads(params, self.tables, skip=spec.table if spec.kind == "create" else None)
-        entities = {ld.entity: ld.table for ld in loads}
-        checks, policy_checks = [], []
-        for req in spec.requires:
-            failed = FAILED[req.op].format(a=f"{req.entity}[{req.column!r}]", v=value_expr(req.value))
-            message = spec.errors.get(req.error, "")
-            names = template_names(message)
-            (policy_checks if req.enforced_by == "policy" else checks).append(
-                CheckIR(
-                    entity=req.entity,
-                    table=entities.get(req.entity, ""),
-                    column=req.column,
-                    op=req.op,
-                    value=resolve(req.value, self.spec.constants),
-                    failed=failed,
-                    error=req.error,
-                    fmt=", ".join(f"{n}={n}" for n in names),
-                )
-            )
+        checks, policy_checks, hops = lower_requires(self.spec, spec, loads, keys[0] if keys else None)
         errors = [ld.error for ld in loads] + [c.error for c in checks]
 
         reads = {ld.table for ld in loads} | set(spec.reads)
@@ -364,6 +344,7 @@ class Lowerer:
             body=textwrap.dedent(spec.body or "").strip(),
             tests=tuple(spec.tests),
             policy_checks=tuple(policy_checks),
+            hops=hops,
             principals=tuple(spec.principals),
             asks=tuple(spec.asks),
             reasons=tuple(spec.reasons),

@@ -7,9 +7,12 @@ message placeholders, and SQL and Python literals for spec values.
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
 PLACEHOLDER = re.compile(r"\{(\w+)(?:\.(\w+))?\}")
+# the clock with an optional offset: `$now`, `$today + 1 day`, `$now - 60 days`
+CLOCK = re.compile(r"^\$(now|today)(?:\s*([+-])\s*(\d+)\s*(minute|hour|day|week)s?)?$")
 
 
 def singular(word: str) -> str:
@@ -50,17 +53,59 @@ def entity_name(param: str, table: str, taken: set[str]) -> str:
     return singular(table) if singular(table) not in taken else f"{param}_{singular(table)}"
 
 
+def clock_offset(value: Any) -> tuple[str, dict[str, int]] | None:
+    """`("now", {"days": -60})` for `$now - 60 days`, `("today", {})` for `$today`; None for other values."""
+    match = CLOCK.match(value) if isinstance(value, str) else None
+    if match is None:
+        return None
+    base, sign, amount, unit = match.groups()
+    return base, ({f"{unit}s": int(amount) * (-1 if sign == "-" else 1)} if amount else {})
+
+
+def shift(moment: str, **delta: int) -> str:
+    """An ISO date (`YYYY-MM-DD`) or datetime moved by `delta` (timedelta keywords), in the same
+    shape: the generated runtime's `db.now_plus`/`db.today_plus` compute exactly this."""
+    if len(moment) == 10:
+        return (datetime.fromisoformat(moment) + timedelta(**delta)).date().isoformat()
+    return (datetime.fromisoformat(moment) + timedelta(**delta)).isoformat(timespec="seconds")
+
+
+def clock_value(value: Any, now: str) -> str | None:
+    """What a clock value (`$now`, `$today + 1 day`) is at `now`; None for any other value."""
+    clock = clock_offset(value)
+    if clock is None:
+        return None
+    base, delta = clock
+    return shift(now if base == "now" else now[:10], **delta)
+
+
+def hop_column(columns: dict[str, str | None], segment: str) -> str | None:
+    """The foreign key column a path segment follows: `provider` is `provider_id` (else `provider`)
+    among `columns` (column -> its `table.column` reference or None)."""
+    return next((c for c in (f"{segment}_id", segment) if columns.get(c)), None)
+
+
+def path_var(path: str) -> str:
+    """The variable of a loaded row: `order` stays, one foreign key further `slot.provider` is `slot_provider`."""
+    return path.replace(".", "_")
+
+
 def value_expr(value: Any) -> str:
-    """Python expression for a spec value: `$now`, `$today`, `$const.NAME`, `$param`, `$entity.column` or a literal."""
+    """Python expression for a spec value: the clock (`$now`, `$today - 1 day`), `$const.NAME`, `$param`,
+    `$entity.column` (`$slot.provider.specialty` one foreign key further) or a literal."""
+    clock = clock_offset(value)
+    if clock is not None:
+        base, delta = clock
+        if not delta:
+            return f"db.{base}"
+        return f"db.{base}_plus({', '.join(f'{k}={v}' for k, v in delta.items())})"
     if isinstance(value, str) and value.startswith("$"):
         ref = value[1:]
-        if ref in ("now", "today"):
-            return f"db.{ref}"
         if ref.startswith("const."):  # the server's constants module, imported by name
             return ref.removeprefix("const.")
         if "." in ref:
-            entity, column = ref.split(".", 1)
-            return f"{entity}[{column!r}]"
+            entity, column = ref.rsplit(".", 1)
+            return f"{path_var(entity)}[{column!r}]"
         return ref
     if isinstance(value, list):
         return "(" + "".join(f"{value_expr(v)}, " for v in value).rstrip(" ") + ")"

@@ -86,5 +86,6 @@ def lower_table(name: str, table: Table, tables: dict[str, Table]) -> TableIR:
         initial_states=tuple(table.initial_states),
         described_as=tuple(table.described_as),
         foreign_keys=composite,
+        unique_groups=tuple(tuple(group) for group in table.unique),
         id_format=table.id_format if table.generates_ids else None,
     )

@@ -25,7 +25,7 @@ from faker import Faker
 
 from generator import ids
 from generator.compile.constants import seed_scope
-from generator.compile.ir import DomainIR
+from generator.compile.ir import CheckIR, DomainIR
 from generator.compile.render import constants_module
 from generator.errors import GeneratorError
 from generator.spec.models import Column, DomainSpec, Gen, Table
@@ -177,6 +177,17 @@ class Seeder:
                 raise SeedError(f"tables.{ctx['table']}.columns.{name}.gen.expr: {type(exc).__name__}: {exc}") from None
         return gen.const
 
+    def clash(self, name: str, row: dict[str, Any], rows: list[dict[str, Any]]) -> str:
+        """Which uniqueness rule of the tools `row` breaks next to the rows drawn so far ("" if none):
+        rows that share the rule's `$` columns and are both in its listed states."""
+        for check in uniqueness_rules(self.ir, name):
+            states = {c: v for c, v in check.where if not (isinstance(v, str) and v.startswith("$"))}
+            shared = [c for c, _ in check.where if c not in states]
+            if counted(row, states, shared) and any(
+                    counted(r, states, shared) and all(r[c] == row[c] for c in shared) for r in rows):
+                return f"a second row in the same states breaks the rule behind {check.error}"
+        return ""
+
     def fill(self, name: str) -> None:
         table = self.spec.tables[name]
         ir_table = self.ir.table(name)
@@ -214,6 +225,9 @@ class Seeder:
                     else:
                         row[column_name] = plain(self.value(column_name, column, column.gen, ctx))
                 try:
+                    clash = self.clash(name, row, rows)
+                    if clash:  # a rule the tools enforce is a constraint of the seed too
+                        raise sqlite3.IntegrityError(clash)
                     self.conn.execute(sql, [row[c] for c in columns])
                 except (sqlite3.IntegrityError, sqlite3.InterfaceError, sqlite3.ProgrammingError) as exc:
                     error = exc
@@ -226,6 +240,19 @@ class Seeder:
                 raise SeedError(f"tables.{name}.seed: row {n + 1} violates a constraint after {ATTEMPTS} tries: {error}")
         self.rows[name] = rows
         self.by_key[name] = {ir_table.key_of(r): r for r in rows}
+
+
+def counted(row: dict[str, Any], states: dict[str, Any], shared: list[str]) -> bool:
+    """Whether a row counts for a uniqueness rule: in its states, with every shared column set."""
+    return all(row[c] in v if isinstance(v, tuple) else row[c] == v for c, v in states.items()) \
+        and all(row[c] is not None for c in shared)
+
+
+def uniqueness_rules(ir: DomainIR, table: str) -> list[CheckIR]:
+    """The tools' partial-uniqueness rules on `table` (`unique` requires), each once."""
+    found = {(c.where, c.error): c for t in ir.tools for c in t.checks + t.policy_checks
+             if c.kind == "unique" and c.table == table}
+    return list(found.values())
 
 
 def given_row(table: Table, row: dict[str, Any]) -> dict[str, Any]:

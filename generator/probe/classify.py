@@ -10,6 +10,7 @@ import sqlite3
 from typing import Any
 
 from generator.compile.ir import DomainIR, ToolIR
+from generator.compile.names import clock_value
 from generator.probe.plan import Case
 from generator.probe.report import REJECTION, SUCCESS, UNEXPECTED, Outcome
 
@@ -69,10 +70,8 @@ def check_values(ir: DomainIR, tool: ToolIR, case: Case, changes: dict, after: d
         return f"row {key!r} not found in {tool.table} after the call"
     expected = {p.column: case.args[p.name] for p in tool.params if p.column and p.name in case.args}
     for column, value in tool.set_spec.items():
-        if value == "$now":
-            expected[column] = now
-        elif value == "$today":
-            expected[column] = now[:10]
+        if clock_value(value, now) is not None:
+            expected[column] = clock_value(value, now)
         elif isinstance(value, str) and value.startswith("$") and "." not in value:
             expected[column] = case.args.get(value[1:])
         elif not (isinstance(value, str) and value.startswith("$")):

@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generator.compile.ir import CheckIR, DomainIR, LoadIR, ParamIR, TableIR, ToolIR
+from generator.probe.fit import RuleFit
+from generator.probe.rules import RowFinder, holds, resolve, step
+
+__all__ = ["Case", "Planner", "holds", "resolve", "target_load"]
 
 MISSING = "ZZ-missing-0000"
 
@@ -27,47 +31,13 @@ class Case:
     result: dict[str, Any] = field(default_factory=dict)
 
 
-# --- evaluating preconditions the way the spec states them ---
-
-OPS = {
-    "in": lambda a, v: a in v,
-    "not_in": lambda a, v: a not in v,
-    "eq": lambda a, v: a == v,
-    "ne": lambda a, v: a != v,
-    "gt": lambda a, v: a is not None and v is not None and a > v,
-    "gte": lambda a, v: a is not None and v is not None and a >= v,
-    "lt": lambda a, v: a is not None and v is not None and a < v,
-    "lte": lambda a, v: a is not None and v is not None and a <= v,
-}
-
-
-def resolve(value: Any, args: dict[str, Any], entities: dict[str, dict]) -> Any:
-    if isinstance(value, str) and value.startswith("$"):
-        ref = value[1:]
-        if ref in ("now", "today"):
-            now = entities.get("$now", "")
-            return now if ref == "now" else now[:10]
-        if "." in ref:
-            entity, column = ref.split(".", 1)
-            return (entities.get(entity) or {}).get(column)
-        return args.get(ref)
-    return value
-
-
-def holds(check: CheckIR, args: dict[str, Any], entities: dict[str, dict]) -> bool:
-    row = entities.get(check.entity)
-    if row is None:
-        return True
-    return OPS[check.op](row.get(check.column), resolve(check.value, args, entities))
-
-
 def target_load(tool: ToolIR) -> LoadIR | None:
     """The entity a tool acts on: its key param's row, else its first required load."""
     return next((ld for ld in tool.loads if ld.param == tool.key), None) or next(
         (ld for ld in tool.loads if ld.required), None)
 
 
-class Planner:
+class Planner(RuleFit):
     """Derives cases for one tool from the IR and the seed database."""
 
     def __init__(self, ir: DomainIR, conn: sqlite3.Connection):
@@ -75,6 +45,7 @@ class Planner:
         self.conn = conn
         self.conn.row_factory = sqlite3.Row
         self.now = conn.execute("SELECT value FROM _env WHERE key = 'now'").fetchone()[0]
+        self.finder = RowFinder(ir, conn)
 
     def rows(self, table: TableIR, limit: int = 200) -> list[dict[str, Any]]:
         cur = self.conn.execute(f"SELECT * FROM {table.name} ORDER BY {', '.join(table.key)} LIMIT {limit}")
@@ -91,6 +62,7 @@ class Planner:
                 row = dict(row)
                 row.update(overrides.get((ld.table, self.key_text(ld.table, row)), {}))
             found[ld.entity] = row
+        self.finder.beyond(tool, args, found, overrides)
         return found
 
     def scalar(self, p: ParamIR, witness: dict[str, Any] | None) -> Any:
@@ -165,7 +137,7 @@ class Planner:
                 value = self.scalar(p, row if tool.kind != "update" else None)
                 if value is not None:
                     args[p.name] = value
-        return args
+        return self.fit(tool, args)
 
     def distinct(self, tool: ToolIR, args: dict[str, Any]) -> dict[str, Any]:
         """`args` with params that name the same row of a table moved to rows of their own."""
@@ -201,8 +173,11 @@ class Planner:
             overrides[(tool.table, self.override_key(tool, args))] = {status: tool.from_states[0]}
         for c in tool.checks:
             entities = self.entities(tool, args, overrides)
-            if holds(c, args, entities) or entities.get(c.entity) is None:
+            if c.kind == "unique":
+                self.loosen(c, tool, args, overrides)
                 continue
+            if c.kind == "param" or holds(c, args, entities) or entities.get(c.entity) is None:
+                continue  # a rule on an argument is met by `fit`, not by the database
             if c.column in self.ir.table(c.table).key:
                 continue  # a key is never rewritten (see `cases`)
             value = resolve(c.value, args, entities)
@@ -210,8 +185,8 @@ class Planner:
                 wanted = value[0] if isinstance(value, (list, tuple)) else value
             elif c.op in ("not_in", "ne"):
                 wanted = self.other_value(c, value)
-            elif c.op in ("gt", "lt") and isinstance(value, (int, float)):
-                wanted = value + 1 if c.op == "gt" else value - 1
+            elif c.op in ("gt", "lt"):
+                wanted = step(value, up=c.op == "gt")
             else:
                 wanted = value  # eq, gte, lte
             if wanted is None:
@@ -257,10 +232,9 @@ class Planner:
             if isinstance(current, (int, float)):
                 return current + 1 if current + 1 not in banned else current + 2
             return f"{current}-other"
-        if not isinstance(value, (int, float)):
-            return None
-        step = 1 if isinstance(value, int) and column.type == "integer" else 0.01
-        return {"gt": value, "gte": value - step, "lt": value, "lte": value + step}[c.op]
+        if c.op in ("gt", "lt"):
+            return value if step(value, up=True) is not None else None
+        return step(value, up=c.op == "lte", integer=column.type == "integer")
 
     def key_violation(self, c: CheckIR, args: dict[str, Any], entities: dict[str, dict]) -> dict[str, Any] | None:
         """A call breaking `key ne $param` by passing the entity's own key as the param, or None."""
@@ -298,10 +272,19 @@ class Planner:
             cases.append(Case(tool.name, "nothing to update", kept, list(setup), error="nothing_to_update"))
         for i, c in enumerate(tool.checks):
             entities = self.entities(tool, args, overrides)
-            if entities.get(c.entity) is None:
+            if c.kind == "column" and entities.get(c.entity) is None:
                 continue
             more = {k: dict(v) for k, v in overrides.items()}
-            if c.column in self.ir.table(c.table).key:
+            key = self.ir.table(c.table).key if c.table else ()
+            if c.kind == "param":
+                call = self.param_violation(c, args, entities, tool)
+                if call is None:
+                    continue
+            elif c.kind == "unique":
+                call, more = dict(args), self.unique_violation(c, tool, args, entities, more)
+                if more is None:
+                    continue
+            elif c.column in key:
                 # rewriting a key breaks its uniqueness and the rows that reference it: change the call instead
                 call = self.key_violation(c, args, entities)
                 if call is None:

@@ -31,10 +31,10 @@ FAIL = re.compile(r"\bfail\(\s*[\"'](\w+)[\"']")
 
 
 def body_scope(ir: DomainIR, tool: ToolIR) -> tuple[set[str], set[str]]:
-    """What a custom body sees: its names (params, loaded rows, model classes, constants, helpers) and the field
+    """What a custom body sees: its names (params, loaded rows and hops, model classes, constants, helpers) and the field
     names it may read as attributes (every column and model field of the domain)."""
     models = [*ir.models, *ir.item_models]
-    names = {p.name for p in tool.params} | {ld.entity for ld in tool.loads}
+    names = {p.name for p in tool.params} | {ld.entity for ld in tool.loads} | {h.entity for h in tool.hops if h.fetched}
     names |= {t.model for t in ir.tables} | {m.name for m in models} | set(ir.constants) | {h.name for h in ir.helpers}
     fields = {c.name for t in ir.tables for c in t.columns} | {f.name for m in models for f in m.fields}
     return names, fields

@@ -6,37 +6,22 @@ Also the rows a tool loads (named as lowering names them) and the states it prod
 from __future__ import annotations
 
 import keyword
-import re
-import string
-from typing import Any
 
 from generator.compile.names import entity_name, split_ref, template_names
 from generator.spec.check_bodies import BodyChecks
 from generator.spec.check_core import Loc, suggest
+from generator.spec.check_rules import RuleChecks, unusable_fields
 from generator.spec.check_tests import ToolTestChecks
 from generator.spec.models import Column, Param, Table, Tool
 
 RESERVED = {"ctx", "db"}  # parameters of every generated tool function
 LOCALS = {"row", "rows", "where", "args", "sql", "changes"}  # locals of the generated declarative tools
 PARAM_TYPE = {"text": "string", "date": "date", "datetime": "datetime", "integer": "integer", "real": "number", "boolean": "boolean"}
-FIELD = re.compile(r"[A-Za-z_]\w*(\.\w+)?")  # what fail(code, **values) can fill: a name, or entity.column
-
-
-def unusable_fields(message: str) -> list[str] | None:
-    """Placeholders of a message that fail(code, **values) cannot fill; None if it is no format string."""
-    try:
-        fields = [f for _, f, _, _ in string.Formatter().parse(message) if f is not None]
-    except ValueError:
-        return None
-    # `code` is fail()'s own first parameter: passing code=... raises TypeError
-    return [f for f in fields if not FIELD.fullmatch(f) or f.split(".")[0] == "code"]
-
-
 COMPATIBLE = {"text": {"string", "date", "datetime"}, "date": {"string", "date"}, "datetime": {"string", "datetime", "date"},
               "integer": {"integer"}, "real": {"number", "integer"}, "boolean": {"boolean"}}  # fmt: skip
 
 
-class ToolChecks(BodyChecks, ToolTestChecks):
+class ToolChecks(BodyChecks, ToolTestChecks, RuleChecks):
     """Each tool in turn; its body and tests through the checks it inherits."""
 
     def tools(self) -> None:
@@ -257,50 +242,6 @@ class ToolChecks(BodyChecks, ToolTestChecks):
             if param.ref is not None:
                 self.ref(at + ("fields", field, "ref"), param.ref, "ref")
 
-    def value(self, at: Loc, value: Any, tool: Tool, entities: dict[str, str], op: str | None = None) -> None:
-        """`$param`, `$entity.column`, `$now`, `$today`, `$const.NAME`, a list of those, or a literal."""
-        if isinstance(value, list):
-            for i, item in enumerate(value):
-                self.value(at + (i,), item, tool, entities)
-            return
-        if isinstance(value, str) and value.startswith("$const."):
-            self.const_value(at, value, op)  # check_shared
-            return
-        if not isinstance(value, str) or not value.startswith("$") or value[1:] in ("now", "today"):
-            return
-        entity, _, column = value[1:].partition(".")
-        if not column:
-            if entity not in tool.params:
-                self.error(at, f"{value} is not a param of this tool", suggest(entity, tool.params, "params"))
-        elif entity not in entities:
-            self.error(at, f"{value} names {entity!r}, which this tool does not load",
-                       suggest(entity, entities, "loaded entities"))
-        else:
-            self.column(at, entities[entity], column)
-
-    def requires(self, name: str, tool: Tool, entities: dict[str, str]) -> None:
-        used: set[str] = set()
-        for i, req in enumerate(tool.requires):
-            at = ("tools", name, "requires", i)
-            if req.entity not in entities:
-                loads = ", ".join(entities) or "nothing"
-                hint = suggest(req.entity, entities, "entities")
-                self.error(at + ("entity",), f"{name} does not load an entity {req.entity!r} (it loads {loads})",
-                           f"{hint}; a param x_id with a ref loads the entity x")
-            else:
-                self.column(at + ("column",), entities[req.entity], req.column)
-            self.value(at + ("value",), req.value, tool, entities, req.op)
-            if req.error in self.auto and req.error not in tool.errors:
-                self.error(at + ("error",), f"automatic error {req.error!r} needs values a precondition does not pass",
-                           "declare a code of your own under errors: with a message for this check")
-            elif req.error not in tool.errors:
-                hint = suggest(req.error, tool.errors, "errors of this tool")
-                self.error(at + ("error",), f"error {req.error!r} is not declared in {name}.errors",
-                           f"declare it under errors: with a message; {hint}")
-            elif req.error not in used:
-                used.add(req.error)
-                self.placeholders(("tools", name, "errors", req.error), tool.errors[req.error], entities, tool)
-
     def messages(self, name: str, tool: Tool) -> None:
         """Each declared message can be formatted by fail(), and no automatic code is replaced."""
         for code, message in tool.errors.items():
@@ -321,20 +262,6 @@ class ToolChecks(BodyChecks, ToolTestChecks):
                 else:
                     self.error(at, f"message placeholder {{{field}}} cannot be filled: fail() fills placeholders by name",
                                "name it like {order_id} or {order.status}")
-
-    def placeholders(self, at: Loc, message: str, entities: dict[str, str], tool: Tool) -> None:
-        """A precondition's fail(...) passes each placeholder as a variable of the generated tool."""
-        names = set(tool.params) | set(entities)
-        for match in re.finditer(r"\{(\w+)(?:\.(\w+))?\}", message):
-            var, column = match.groups()
-            if match.group(0)[1:-1] in (unusable_fields(message) or ()):
-                continue  # reported by messages()
-            if var not in names:
-                self.error(at, f"message placeholder {{{var}}} is not a param or loaded entity here",
-                           suggest(var, names, "params and entities"))
-            elif column and var in entities and column not in self.tables[entities[var]].columns:
-                self.error(at, f"message placeholder {match.group(0)}: {entities[var]} has no column {column!r}",
-                           suggest(column, self.tables[entities[var]].columns, "columns"))
 
     def produces(self, name: str, tool: Tool) -> None:
         for table_name, states in tool.produces.items():

@@ -176,21 +176,54 @@ class Param(Strict):
 
 
 class Require(Strict):
-    """A precondition on an entity loaded from a ref param: `entity.column OP value`.
+    """A precondition, in one of three forms:
 
-    `value` is a literal, a list (for in/not_in), `$param`, or `$entity.column`.
+    - `entity.column OP value` on a loaded row; `entity` may follow one foreign key further
+      (`slot.provider`: the provider row the slot's `provider_id` names);
+    - `param OP value` on an argument (`start_date lt $end_date`);
+    - `unique: table` + `where`: no other row of `table` matches `where` (at most one open
+      ticket per order: `where: {order_id: $order_id, status: [open, pending]}`).
+
+    `value` is a literal, a list (for in/not_in), `$param`, `$entity.column`, `$entity.fk.column`,
+    or the clock with an optional offset: `$now`, `$today`, `$now - 60 days`, `$today + 1 day`.
     """
 
-    entity: str
-    column: str
-    op: Op
-    value: Any
+    entity: str | None = Field(None, description="the loaded row the rule is on: 'order', or one foreign key "
+                               "further, 'slot.provider'")
+    column: str | None = Field(None, description="the column of `entity` the rule is on")
+    param: str | None = Field(None, description="the argument the rule is on (instead of entity and column)")
+    op: Op | None = None
+    value: Any = None
+    unique: str | None = Field(None, description="a table: the call fails when a row of it matches `where` "
+                               "(other than the row the tool acts on)")
+    where: dict[str, Any] = Field(default_factory=dict, description="column -> value (a list: one of) that a row "
+                                  "of `unique` must match to count")
     error: str
     enforced_by: Literal["tool", "policy"] = Field(
         "tool",
         description="'tool': the tool refuses the call; 'policy': the tool performs it and only the agent, "
         "following the published policy, may refuse (as real back offices work)",
     )
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Require:
+        given = self.model_fields_set
+        if self.unique is not None:
+            extra = sorted(given & {"entity", "column", "param", "op", "value"})
+            if extra or not self.where:
+                raise ValueError("a uniqueness rule gives 'unique' and 'where' only"
+                                 + (f" (drop {', '.join(extra)})" if extra else " (add where: {column: value})"))
+        elif self.param is not None:
+            if given & {"entity", "column", "where"} or self.op is None or "value" not in given:
+                raise ValueError("a rule on a param gives 'param', 'op' and 'value' (no entity, column or where)")
+        elif self.entity is None or self.column is None or self.op is None or "value" not in given or self.where:
+            raise ValueError("give 'entity', 'column', 'op' and 'value'; or 'param', 'op' and 'value'; "
+                             "or 'unique' and 'where'")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return "unique" if self.unique is not None else "param" if self.param is not None else "column"
 
 
 class Expect(Strict):

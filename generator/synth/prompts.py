@@ -52,8 +52,10 @@ RUNTIME = """Runtime of a custom body (statements inside `async def tool(...)`, 
 KINDS = """Kinds: get (one row by its key param), list (rows filtered by params: filter eq|like|gte|lte on
 `column`), create (insert from params + `set`; ids from the table's id_prefix), update (optional params change
 columns), transition (move the status column `to` a state along the table's transitions), delete, custom (body).
-`requires`: [{entity, column, op: in|not_in|eq|ne|gt|gte|lt|lte, value: literal | [..] | $param | $entity.column,
-error: code}] on loaded rows; `set`: {column: literal | $param | $now | $today}; `produces`: {table: [states a custom
+`requires`: [{entity, column, op: in|not_in|eq|ne|gt|gte|lt|lte, value: literal | [..] | $param | $entity.column |
+$now | $today | "$now - 60 days", error: code}] on loaded rows (entity may follow one foreign key: `slot.provider`);
+{param, op, value, error} on an argument; {unique: table, where: {column: value | [states]}, error} when no other row
+may match (one open ticket per order); `set`: {column: literal | $param | $now | $today}; `produces`: {table: [states a custom
 tool leaves rows in]}."""
 SEED_LANGUAGE = """Rows: `{rows: N}`, or `{per: parent_table, count: [lo, hi]}` rows for each parent row; `after: [tables]`
 that an expr reads with lookup. One generator per column: `seq: "U{n:04d}"`; `faker: provider` with `args` (name,

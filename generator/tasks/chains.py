@@ -51,6 +51,12 @@ async def link(env: Any, creator: Goal, consumer: Goal, param: str, statements: 
     if table.primary_key not in made:
         raise Dropped(f"{creator.tool.name} adds no row to build on")
     args = {**consumer.args, param: made[table.primary_key]}
+    # arguments a rule ties to the new row follow it (a message about the new visit goes to its provider)
+    entity = next((ld.entity for ld in consumer.tool.loads if ld.param == param), None)
+    for c in consumer.tool.checks:
+        tied = c.value[1:] if c.kind == "column" and c.op == "eq" and isinstance(c.value, str) else ""
+        if c.entity == entity and tied in args and c.column in made:
+            args[tied] = made[c.column]
     results, _ = await env.run(env.image_for(statements, env.ir.now),
                                [*calls, Action(tool=consumer.tool.name, arguments=args)])
     if any(r.is_error for r in results):

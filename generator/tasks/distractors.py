@@ -2,7 +2,8 @@
 
 The twin has the same owner and the same facts, so only the id tells them apart (or, for a
 row the user describes, the one described attribute it takes from another row); acting on it
-is a negative control.
+is a negative control. A twin never breaks a uniqueness rule of the tools: a second open
+ticket on one order is cloned as a closed one.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from typing import Any
 
 from generator import ids
 from generator.compile.ir import DomainIR, TableIR
+from generator.compile.names import singular
+from generator.probe.rules import matches
 from generator.tasks.checks import insert_statement
 from generator.tasks.draft import Dropped
 from generator.tasks.environment import Environment
@@ -49,6 +52,7 @@ def clone(env: Environment, table: TableIR, row: dict[str, Any], serial: int,
         if c.unique and c.name != table.primary_key and isinstance(twin[c.name], str):
             twin[c.name] = f"{twin[c.name].split('@')[0]}.{serial}@{twin[c.name].split('@')[1]}" \
                 if "@" in twin[c.name] else f"{twin[c.name]}-{serial}"
+    twin = respect(env, table, distinct(env, table, twin, rng))
     statements = [insert_statement(table, twin)]
     for child in env.ir.tables:
         fk = next((c.name for c in child.columns if c.references == (table.name, table.primary_key)), None)
@@ -57,5 +61,48 @@ def clone(env: Environment, table: TableIR, row: dict[str, Any], serial: int,
         for n, kid in enumerate(env.rows(child.name, f"WHERE {fk} = ?", (row[table.primary_key],))):
             kid = dict(kid, **{fk: twin[table.primary_key],
                                child.primary_key: scenario_id(env.ir, child, int(f"9{serial:02d}{n:02d}"))})
-            statements.append(insert_statement(child, kid))
+            statements.append(insert_statement(child, respect(env, child, distinct(env, child, kid, rng))))
     return twin, statements
+
+
+def respect(env: Environment, table: TableIR, row: dict[str, Any]) -> dict[str, Any]:
+    """`row` moved out of the counted states of each uniqueness rule (of any tool, policy ones
+    too) that it would share with a row already there, e.g. a twin of an open ticket on the same
+    order becomes a closed one."""
+    for check in (c for t in env.ir.tools for c in t.checks + t.policy_checks if c.kind == "unique"):
+        if check.table != table.name:
+            continue
+        fixed = {c: v for c, v in check.where if not (isinstance(v, str) and v.startswith("$"))}
+        grouped = [c for c, v in check.where if c not in fixed]
+        if not matches(row, fixed):
+            continue
+        terms = [f"{c} = ?" for c in grouped] + [f"{table.primary_key} != ?"]
+        others = env.rows(table.name, f"WHERE {' AND '.join(terms)}", (*(row[c] for c in grouped), row[table.primary_key]))
+        if not any(matches(other, fixed) for other in others):
+            continue
+        change = env.planner.unmatch(check, row)
+        if change is None:
+            raise Dropped(f"a look-alike {singular(table.name)} would break the rule behind {check.error}")
+        row = dict(row, **change)
+    return row
+
+
+def distinct(env: Environment, table: TableIR, row: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    """`row` with each UNIQUE (a, b) group it shares with a seed row changed in one column that is
+    not its owner: a twin of a review of one product by a customer reviews another product."""
+    owner = env.owner_column(table)
+    for group in table.unique_groups:
+        taken = {tuple(r[c] for c in group) for r in env.rows(table.name)}
+        if tuple(row[c] for c in group) not in taken:
+            continue
+        # a plain column first (another subject), a foreign key (another order) only if it must
+        for column in sorted((c for c in group if c not in (owner, table.primary_key)),
+                             key=lambda c: table.column(c).references is not None):
+            donors = sorted({r[column] for r in env.rows(table.name) if r[column] is not None
+                             and tuple(r[column] if c == column else row[c] for c in group) not in taken}, key=str)
+            if donors:
+                row = dict(row, **{column: rng.choice(donors)})
+                break
+        else:
+            raise Dropped(f"no look-alike {singular(table.name)} keeps UNIQUE ({', '.join(group)})")
+    return row

@@ -162,6 +162,8 @@ class Environment:
             if p.enum and not p.ref and p.example is None and p.name in args and p.default is None:
                 args[p.name] = rng.choice(p.enum)
         args |= story_args(tool, rng)
+        # free values the rules decide (the slot's provider's specialty), policy rules included
+        args = self.planner.fit(tool, args, tool.checks + tool.policy_checks, rng)
         if any(p.required and p.name not in args for p in tool.params):
             return None
         return args

@@ -292,7 +292,7 @@ class Expander:
         try:
             image = self.env.image_for(draft.statements, now)
         except sqlite3.Error as exc:  # the server names the statement: "initial_state.statements[6]: UNIQUE ..."
-            raise Dropped(f"initial state breaks a constraint ({str(exc).split(': ', 1)[-1].split(':')[0]})") from None
+            raise Dropped(f"initial state breaks a constraint ({str(exc).split(': ', 1)[-1]})") from None
         _, initial = await self.env.run(image, [])
         key = self.env.actor.primary_key  # the caller as the initial state has them (a spec test may upgrade them)
         cur = initial.execute(f"SELECT * FROM {self.ir.actor} WHERE {key} = ?", (draft.actor[key],))

@@ -31,8 +31,10 @@ def with_policy(tool: ToolIR) -> ToolIR:
 
 
 def rule_words(check: CheckIR) -> str:
+    if check.kind == "unique":
+        return f"no other {check.table} row with {', '.join(f'{c} {v}' for c, v in check.where)}"
     value = ", ".join(map(str, check.value)) if isinstance(check.value, (list, tuple)) else check.value
-    return f"{check.entity}.{check.column} {check.op} {value}"
+    return f"{check.param or f'{check.entity}.{check.column}'} {check.op} {value}"
 
 
 def breach(planner: Planner, goal: Goal, rng: random.Random) -> tuple[str, list[Statement]] | None:
@@ -49,13 +51,18 @@ def breach(planner: Planner, goal: Goal, rng: random.Random) -> tuple[str, list[
     for check in options:
         overrides = planner.force(with_policy(tool), goal.args)
         entities = planner.entities(tool, goal.args, overrides)
-        if entities.get(check.entity) is None:
-            continue
-        bad = planner.violation(check, goal.args, entities)
-        if bad is None:
-            continue
-        key = planner.key_text(check.table, entities[check.entity])
-        overrides.setdefault((check.table, key), {})[check.column] = bad
+        if check.kind == "unique":  # another row moved into the counted states
+            overrides = planner.unique_violation(check, tool, goal.args, entities, overrides)
+            if overrides is None:
+                continue
+        elif check.kind == "param" or entities.get(check.entity) is None:
+            continue  # a rule on an argument is broken by the request, not by the state
+        else:
+            bad = planner.violation(check, goal.args, entities)
+            if bad is None:
+                continue
+            key = planner.key_text(check.table, entities[check.entity])
+            overrides.setdefault((check.table, key), {})[check.column] = bad
         statements = [Statement(sql=sql, params=[text(v) for v in params]) for sql, params in planner.setup_sql(overrides)]
         return f"policy: {rule_words(check)}", statements
     return None

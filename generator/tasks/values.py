@@ -15,8 +15,12 @@ from faker import Faker
 
 from generator.compile.ir import LoadIR, ToolIR
 from generator.compile.seed import FREE, domain_clock, draw, plain
-from generator.probe.plan import holds
+from generator.probe.plan import holds, resolve
 from generator.spec.models import Gen
+
+SQL_OPS = {"eq": "{column} = {marks}", "ne": "{column} != {marks}", "in": "{column} IN ({marks})",
+           "not_in": "{column} NOT IN ({marks})", "gt": "{column} > {marks}", "gte": "{column} >= {marks}",
+           "lt": "{column} < {marks}", "lte": "{column} <= {marks}"}
 
 
 class Values:
@@ -35,8 +39,14 @@ class Values:
             if isinstance(out[p.name], list) and (p.item_ref or p.item_fields):
                 lines = self.lines(p, load, row, rng)
                 out[p.name] = lines if lines else out[p.name]
-            elif p.ref and p.ref[0] != self.env.ir.actor and owner is not None:
-                mine = self.fitting(tool, p, out, load, row, self.callers_rows(p.ref[0], owner))
+            elif p.ref and p.ref[0] != self.env.ir.actor and not self.env.ir.table(p.ref[0]).composite and (
+                    owner is not None or not self.owned(p.ref[0])):  # a key part alone names no row
+                # the caller's own rows (their card), or any row of a table no one owns (a free slot)
+                if self.owned(p.ref[0]):
+                    mine = self.fitting(tool, p, out, load, row, self.callers_rows(p.ref[0], owner))
+                else:  # rows the caller has dealt with first (a provider they saw), else any that fit
+                    mine = self.fitting(tool, p, out, load, row, self.related_rows(p.ref[0], owner)) \
+                        or self.fitting(tool, p, out, load, row, self.open_rows(tool, p, out, rng))
                 if mine and out[p.name] not in {r[p.ref[1]] for r in mine}:
                     out[p.name] = rng.choice(mine)[p.ref[1]]
             elif not p.ref and not p.enum and p.example is not None and out[p.name] == p.example:
@@ -86,10 +96,17 @@ class Values:
 
     def fitting(self, tool: ToolIR, p: Any, args: dict[str, Any], load: LoadIR, row: dict[str, Any],
                 rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The rows that meet the tool's rules on the entity `p` loads (an active card), other than
-        the one the goal row names already (a change to the same card changes nothing)."""
+        """The rows that meet the tool's rules (policy ones too) on the entity `p` loads (an active card),
+        on the rows one foreign key further (its hotel is open) and the uniqueness rules on it (a slot
+        no one holds), other than the one the goal row names already (the same card changes nothing)."""
         entity = next((ld.entity for ld in tool.loads if ld.param == p.name), None)
-        rules = [c for c in tool.checks if c.entity == entity]
+        hops = {h.entity for h in tool.hops if h.source == entity}
+        free = {f"${q.name}" for q in tool.params if not q.ref}  # values `fit` chooses later (a city)
+        mine = (f"${entity}.", f"${p.name}")  # rules that compare another row with this one count too
+        rules = [c for c in tool.checks + tool.policy_checks if c.entity == entity or (
+            isinstance(c.value, str) and c.value.startswith(mine)) or (
+            c.entity in hops and not (isinstance(c.value, str) and c.value in free)) or c.kind == "unique" and any(
+            isinstance(v, str) and (v == f"${p.name}" or v.startswith(f"${entity}.")) for _, v in c.where)]
         current = {row.get(c.name) for c in self.env.ir.table(load.table).columns if c.references == p.ref}
         found = []
         for r in rows:
@@ -98,6 +115,42 @@ class Values:
             if r[p.ref[1]] not in current and all(holds(c, trial, entities) for c in rules):
                 found.append(r)
         return found
+
+    def owned(self, table_name: str) -> bool:
+        return self.env.owner_column(self.env.ir.table(table_name)) is not None
+
+    def open_rows(self, tool: ToolIR, p: Any, args: dict[str, Any], rng: random.Random,
+                  sample: int = 24) -> list[dict[str, Any]]:
+        """A sample of the rows of a table no one owns that the tool's plain rules on `p`'s row let
+        through (an open, future slot), narrowed in SQL first since such tables can be large."""
+        entity = next((ld.entity for ld in tool.loads if ld.param == p.name), None)
+        entities = self.env.planner.entities(tool, args, {})
+        terms, params = [], []
+        for c in tool.checks + tool.policy_checks:
+            if c.kind != "column" or c.entity != entity or c.op not in SQL_OPS:
+                continue
+            if isinstance(c.value, str) and c.value.startswith(f"${entity}."):
+                continue  # compares the row with itself
+            value = resolve(c.value, args, entities)
+            values = list(value) if isinstance(value, tuple) else [value]
+            if value is None or not values:
+                continue
+            marks = ", ".join("?" for _ in values)
+            terms.append(SQL_OPS[c.op].format(column=c.column, marks=marks))
+            params += values
+        rows = self.env.rows(p.ref[0], f"WHERE {' AND '.join(terms)}" if terms else "", tuple(params))
+        return rng.sample(rows, min(sample, len(rows)))
+
+    def related_rows(self, table_name: str, owner: Any) -> list[dict[str, Any]]:
+        """Rows of a table no one owns that the caller's own rows reference (the providers of their
+        visits), in key order."""
+        keys: set[Any] = set()
+        for table in self.env.ir.tables:
+            column = self.env.owner_column(table) if owner is not None and table.name != self.env.ir.actor else None
+            for fk in (c for c in table.columns if column and c.references and c.references[0] == table_name):
+                keys |= {r[fk.name] for r in self.env.rows(table.name, f"WHERE {column} = ?", (owner,))}
+        key = self.env.ir.table(table_name).primary_key
+        return [r for r in self.env.rows(table_name) if r[key] in keys] if keys else []
 
     def callers_rows(self, table_name: str, owner: Any) -> list[dict[str, Any]]:
         table = self.env.ir.table(table_name)

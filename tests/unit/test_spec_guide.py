@@ -90,3 +90,7 @@ def test_the_diagnostics_the_guide_quotes_are_the_checkers() -> None:
     for line in quoted:
         message = re.sub(r"^\S+:\d+: ", "", line)
         assert message in printed, f"the guide quotes a diagnostic no broken spec produces: {line}"
+
+
+def test_the_guides_example_of_every_rule_form_is_the_tested_spec() -> None:
+    assert (ROOT / "tests" / "specs" / "stays.yaml").read_text() in SPECS, "copy tests/specs/stays.yaml into 5.4"

@@ -262,7 +262,7 @@ async def test_an_initial_state_that_breaks_a_constraint_is_a_drop_reason_not_a_
 
     expander.draft = broken
     async with env.replayer:
-        with pytest.raises(Dropped, match=r"initial state breaks a constraint \(UNIQUE constraint failed\)"):
+        with pytest.raises(Dropped, match=r"initial state breaks a constraint \(UNIQUE constraint failed: customers.email\)"):
             await expander.candidate(0)
 
 
