@@ -3,12 +3,14 @@
 A row an argument names belongs to the caller (their card, their address) when the goal's
 row does; a free value the derivation took from the param's example is drawn afresh from the
 column's own seed recipe (a Faker provider, a choice, a range) with the candidate's RNG, on
-the domain's clock.
+the domain's clock, or else taken from one other seed row of the table, all such columns
+from the same row (a card's last four digits and expiry, a policy's dates).
 """
 
 from __future__ import annotations
 
 import random
+import re
 from typing import Any
 
 from faker import Faker
@@ -33,6 +35,7 @@ class Values:
              rng: random.Random) -> dict[str, Any]:
         out = dict(args)
         owner = self.env.owner_of(self.env.ir.table(load.table), row)
+        seen: list[Any] = []
         for p in tool.params:
             if p.name not in out or p.name in load.params:
                 continue
@@ -53,6 +56,12 @@ class Values:
                 gen = self.recipe(tool, p.column)
                 if gen is not None:
                     out[p.name] = self.draw(gen, rng)
+                elif p.name.endswith("email") and owner is not None:  # an address of the caller's own
+                    out[p.name] = self.email_of(owner, str(p.example), rng) or out[p.name]
+                elif self.seen_column(tool, p):
+                    seen.append(p)
+        if seen:  # values no recipe draws: one other row's, together (a card's last four and expiry)
+            out |= self.seen(tool, seen, rng)
         return out
 
     def lines(self, p: Any, load: LoadIR, row: dict[str, Any], rng: random.Random) -> list[Any] | None:
@@ -161,6 +170,31 @@ class Values:
         table = self.spec.tables.get(tool.table or "")
         gen = table.columns[column].gen if table and column in table.columns else None
         return gen if gen is not None and any(getattr(gen, kind) is not None for kind in FREE) else None
+
+    def seen_column(self, tool: ToolIR, p: Any) -> bool:
+        """A plain column of the tool's table the param sets, whose seed values another row may
+        lend (not unique: a second row with it would break the table)."""
+        table = self.env.ir.table(tool.table) if tool.table else None
+        column = next((c for c in table.columns if c.name == p.column), None) if table else None
+        return (column is not None and not column.unique and not column.hidden and not column.references
+                and column.type in ("text", "integer", "real", "date") and column.name not in table.key)
+
+    def email_of(self, owner: Any, example: str, rng: random.Random) -> str | None:
+        """An address made of the caller's name on the example's domain (`ana.silva42@example.com`)."""
+        actor = self.env.actor
+        found = self.env.rows(actor.name, f"WHERE {actor.primary_key} = ?", (owner,))
+        names = [str(found[0][c]) for c in ("first_name", "last_name", "name") if found and found[0].get(c)]
+        words = re.findall(r"[a-z]+", " ".join(names[:2]).lower())
+        return f"{'.'.join(words[:2])}{rng.randint(2, 99)}@{example.partition('@')[2] or 'example.com'}" if words else None
+
+    def seen(self, tool: ToolIR, params: list[Any], rng: random.Random) -> dict[str, Any]:
+        """The values one seed row of the tool's table has for these params' columns."""
+        columns = [p.column for p in params]
+        rows = self.env.rows(tool.table, "WHERE " + " AND ".join(f"{c} IS NOT NULL" for c in columns))
+        if not rows:
+            return {}
+        row = rng.choice(rows)
+        return {p.name: row[p.column] for p in params}
 
     def draw(self, gen: Gen, rng: random.Random) -> Any:
         self.fake.seed_instance(rng.getrandbits(32))
