@@ -16,6 +16,7 @@ from tests.functional.harness.test_eval import lines, run
 # the first retail task that changes the state and asks a question (an answer check)
 SCENARIO = next(s for s in scenarios_of("retail") if s["metadata"]["kind"] == "information")
 ME = SCENARIO["user"]["profile"]["customer_id"]
+CALLS = len(SCENARIO["gold_actions"]) + 1  # the gold model's tool calls, then its answer
 
 
 @pytest.fixture
@@ -121,7 +122,7 @@ def test_an_eval_replays_offline_from_the_cache_byte_for_byte(tmp_path, one, cap
         assert run(one, "--agent", "openai:m", "--base-url", fake.url, "--out", str(tmp_path / "a"), cache=cache) == 0
     assert run(one, "--agent", "openai:m", "--out", str(tmp_path / "b"), cache=cache, offline=True) == 0
     assert (tmp_path / "a" / "trajectories.jsonl").read_bytes() == (tmp_path / "b" / "trajectories.jsonl").read_bytes()
-    assert "4 call(s), 4 from cache" in capsys.readouterr().err
+    assert f"{CALLS} call(s), {CALLS} from cache" in capsys.readouterr().err
     assert run(one, "--agent", "openai:m", "--seed", "9", "--out", str(tmp_path / "c"), cache=cache, offline=True) == 1
     assert "trial 0: CacheMiss: offline: no cached completion for request" in capsys.readouterr().err
 
@@ -133,7 +134,7 @@ def test_a_failed_episode_is_reported_not_recorded_and_retried_by_a_rerun(tmp_pa
     assert len(lines(tmp_path)) == 1 and "1 episode(s) failed" in capsys.readouterr().err
     with FakeOpenAI(gold_model(SCENARIO)) as fake:
         assert run(*argv, "--base-url", fake.url) == 0
-    assert [r["trial"] for r in lines(tmp_path)] == [0, 1] and len(fake.requests) == 4
+    assert [r["trial"] for r in lines(tmp_path)] == [0, 1] and len(fake.requests) == CALLS
 
 
 async def test_transient_errors_are_retried_and_params_pass_through():
