@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from typing import Any
 
 from generator.compile.ir import CheckIR, ToolIR
 from generator.probe.plan import Planner
@@ -37,6 +38,17 @@ def rule_words(check: CheckIR) -> str:
     return f"{check.param or f'{check.entity}.{check.column}'} {check.op} {value}"
 
 
+def names_user(ir: Any, table: str, column: str) -> bool:
+    """Whether the column says whose row it is (a foreign key to the users' table)."""
+    return (ir.table(table).column(column).references or ("",))[0] == ir.actor
+
+
+def owners_kept(ir: Any, overrides: dict[tuple[str, str], dict]) -> dict[tuple[str, str], dict]:
+    """Set-up changes without those to a column naming a row's user: a goal or a request to decline
+    is made on rows as they are owned, never by handing another user's row (and its history) over."""
+    return {key: {c: v for c, v in cols.items() if not names_user(ir, key[0], c)} for key, cols in overrides.items()}
+
+
 def breach(planner: Planner, goal: Goal, rng: random.Random) -> tuple[str, list[Statement]] | None:
     """Why the goal's request must be declined, and the initial-state statements that make it so.
 
@@ -49,7 +61,7 @@ def breach(planner: Planner, goal: Goal, rng: random.Random) -> tuple[str, list[
     options = list(tool.policy_checks)
     rng.shuffle(options)
     for check in options:
-        overrides = planner.force(with_policy(tool), goal.args)
+        overrides = owners_kept(planner.ir, planner.force(with_policy(tool), goal.args))
         entities = planner.entities(tool, goal.args, overrides)
         if check.kind == "unique":  # another row moved into the counted states
             overrides = planner.unique_violation(check, tool, goal.args, entities, overrides)
@@ -59,8 +71,8 @@ def breach(planner: Planner, goal: Goal, rng: random.Random) -> tuple[str, list[
             continue  # a rule on an argument is broken by the request, not by the state
         else:
             bad = planner.violation(check, goal.args, entities)
-            if bad is None:
-                continue
+            if bad is None or names_user(planner.ir, check.table, check.column):
+                continue  # a row is not given to another user to make it not the caller's
             key = planner.key_text(check.table, entities[check.entity])
             overrides.setdefault((check.table, key), {})[check.column] = bad
         statements = [Statement(sql=sql, params=[text(v) for v in params]) for sql, params in planner.setup_sql(overrides)]

@@ -93,3 +93,21 @@ def test_no_user_is_the_caller_of_more_than_2_percent_of_scenarios(domain):
     callers = Counter(s.user.profile[key] for s in scenarios)
     caller, count = callers.most_common(1)[0]
     assert count / len(scenarios) <= 0.02, f"{caller} asks in {count} of {len(scenarios)} scenarios"
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_no_scenario_hands_a_row_to_another_user(domain):
+    """A goal or a request to decline is made on rows as the seed owns them: no set-up statement
+    rewrites a column that names a row's user (that user's history would point at someone else's)."""
+    import re
+
+    from generator.spec.load import load_spec
+
+    spec = load_spec(ROOT / "domains" / f"{domain}.yaml")[1]
+    owner = {(t, c) for t, table in spec.tables.items() for c, col in table.columns.items()
+             if (col.references or "").split(".")[0] == spec.actor}
+    for s in load_scenarios(ROOT / "tasks" / domain / "scenarios.jsonl"):
+        for statement in s.initial_state.statements:
+            found = re.match(r"UPDATE (\w+) SET (.*?) WHERE ", statement.sql)
+            columns = re.findall(r"(\w+) = \?", found[2]) if found else []
+            assert not [c for c in columns if (found[1], c) in owner], (s.id, statement.sql)
