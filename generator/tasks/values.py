@@ -39,7 +39,10 @@ class Values:
         for p in tool.params:
             if p.name not in out or p.name in load.params:
                 continue
-            if isinstance(out[p.name], list) and (p.item_ref or p.item_fields):
+            if p.ref and p.ref[0] == self.env.ir.actor and owner is not None and any(
+                    c.op == "eq" and c.value == f"${p.name}" for c in tool.checks + tool.policy_checks):
+                out[p.name] = owner  # the user a rule says owns the row is the goal row's own
+            elif isinstance(out[p.name], list) and (p.item_ref or p.item_fields):
                 lines = self.lines(p, load, row, rng)
                 out[p.name] = lines if lines else out[p.name]
             elif p.ref and p.ref[0] != self.env.ir.actor and not self.env.ir.table(p.ref[0]).composite and (
