@@ -25,6 +25,17 @@ SQL_OPS = {"eq": "{column} = {marks}", "ne": "{column} != {marks}", "in": "{colu
            "lt": "{column} < {marks}", "lte": "{column} <= {marks}"}
 
 
+def near(example: float, minimum: float | None, whole: bool, rng: random.Random) -> float:
+    """A number of the example's size (a gift card of 50, 100 or 150; one to three bags), at
+    least `minimum`; the expander's trial call rejects one the tool's rules refuse."""
+    if whole and 0 <= example <= 5:
+        value: float = rng.randint(max(1, example - 1), example + 2)
+    else:
+        value = example * rng.choice([0.25, 0.5, 1, 1.5, 2])
+        value = round(value) if whole else round(value, 2)
+    return max(value, minimum) if minimum is not None else value
+
+
 class Values:
     def __init__(self, env: Any):
         self.env = env
@@ -63,6 +74,8 @@ class Values:
                     out[p.name] = self.email_of(owner, str(p.example), rng) or out[p.name]
                 elif self.seen_column(tool, p):
                     seen.append(p)
+                elif p.type in ("integer", "number") and not isinstance(p.example, bool):
+                    out[p.name] = near(p.example, p.minimum, p.type == "integer", rng)
         if seen:  # values no recipe draws: one other row's, together (a card's last four and expiry)
             out |= self.seen(tool, seen, rng)
         return out
