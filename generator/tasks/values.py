@@ -75,7 +75,7 @@ class Values:
                 elif self.seen_column(tool, p):
                     seen.append(p)
                 elif p.type in ("integer", "number") and not isinstance(p.example, bool):
-                    out[p.name] = near(p.example, p.minimum, p.type == "integer", rng)
+                    out[p.name] = near(p.example, p.minimum, p.type == "integer" or isinstance(p.example, int), rng)
         if seen:  # values no recipe draws: one other row's, together (a card's last four and expiry)
             out |= self.seen(tool, seen, rng)
         return out
