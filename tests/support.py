@@ -27,6 +27,12 @@ def build_package(spec: Path, root: Path) -> tuple[Build, Any, Any]:
     return build, server, runtime
 
 
+def seeded_file(runtime: Any, path: Path) -> Path:
+    """A database file at `path` holding the server's seed (what `--db` starts from)."""
+    runtime.create_file(path, runtime.seed_image())
+    return path
+
+
 def query(path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     conn = sqlite3.connect(path)
     try:

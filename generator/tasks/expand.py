@@ -35,7 +35,7 @@ from generator.tasks.lookups import Lookups
 from generator.tasks.mentions import Mentions
 from generator.tasks.quality import chain_quality
 from generator.tasks.questions import question, rivals
-from generator.tasks.refusals import breach, owners_kept, refusable, with_policy
+from generator.tasks.refusals import arranged, breach, refusable
 from generator.tasks.scenario import (
     Action,
     InitialState,
@@ -129,7 +129,7 @@ class Expander:
             if args is None:
                 continue
             tries += 1
-            overrides = owners_kept(self.ir, self.env.planner.force(with_policy(tool), args))  # gold keeps the policy
+            overrides = arranged(self.env.planner, tool, args)  # gold keeps the policy
             statements = [Statement(sql=sql, params=[text(v) for v in params])
                           for sql, params in self.env.planner.setup_sql(overrides)]
             if await self.runs(base + statements, Action(tool=tool.name, arguments=args)):

@@ -14,7 +14,7 @@ import dataclasses
 import random
 from typing import Any
 
-from generator.compile.ir import CheckIR, ToolIR
+from generator.compile.ir import CheckIR, DomainIR, ToolIR
 from generator.probe.plan import Planner
 from generator.tasks.checks import text
 from generator.tasks.draft import Goal
@@ -38,15 +38,18 @@ def rule_words(check: CheckIR) -> str:
     return f"{check.param or f'{check.entity}.{check.column}'} {check.op} {value}"
 
 
-def names_user(ir: Any, table: str, column: str) -> bool:
+def names_user(ir: DomainIR, table: str, column: str) -> bool:
     """Whether the column says whose row it is (a foreign key to the users' table)."""
     return (ir.table(table).column(column).references or ("",))[0] == ir.actor
 
 
-def owners_kept(ir: Any, overrides: dict[tuple[str, str], dict]) -> dict[tuple[str, str], dict]:
-    """Set-up changes without those to a column naming a row's user: a goal or a request to decline
-    is made on rows as they are owned, never by handing another user's row (and its history) over."""
-    return {key: {c: v for c, v in cols.items() if not names_user(ir, key[0], c)} for key, cols in overrides.items()}
+def arranged(planner: Planner, tool: ToolIR, args: dict[str, Any]) -> dict[tuple[str, str], dict]:
+    """Set-up changes that make the tool's rules and its policy hold for `args`, without those to a
+    column naming a row's user: a goal or a request to decline is made on rows as they are owned,
+    never by handing another user's row (and its history) over."""
+    overrides = planner.force(with_policy(tool), args)
+    return {key: {c: v for c, v in cols.items() if not names_user(planner.ir, key[0], c)}
+            for key, cols in overrides.items()}
 
 
 def breach(planner: Planner, goal: Goal, rng: random.Random) -> tuple[str, list[Statement]] | None:
@@ -61,7 +64,7 @@ def breach(planner: Planner, goal: Goal, rng: random.Random) -> tuple[str, list[
     options = list(tool.policy_checks)
     rng.shuffle(options)
     for check in options:
-        overrides = owners_kept(planner.ir, planner.force(with_policy(tool), goal.args))
+        overrides = arranged(planner, tool, goal.args)
         entities = planner.entities(tool, goal.args, overrides)
         if check.kind == "unique":  # another row moved into the counted states
             overrides = planner.unique_violation(check, tool, goal.args, entities, overrides)

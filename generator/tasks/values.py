@@ -20,9 +20,7 @@ from generator.compile.seed import FREE, domain_clock, draw, plain
 from generator.probe.plan import holds, resolve
 from generator.spec.models import Gen
 
-SQL_OPS = {"eq": "{column} = {marks}", "ne": "{column} != {marks}", "in": "{column} IN ({marks})",
-           "not_in": "{column} NOT IN ({marks})", "gt": "{column} > {marks}", "gte": "{column} >= {marks}",
-           "lt": "{column} < {marks}", "lte": "{column} <= {marks}"}
+SQL_OPS = {"eq": "=", "ne": "!=", "in": "IN", "not_in": "NOT IN", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 
 
 def near(example: float, minimum: float | None, whole: bool, rng: random.Random) -> float:
@@ -161,7 +159,7 @@ class Values:
             if value is None or not values:
                 continue
             marks = ", ".join("?" for _ in values)
-            terms.append(SQL_OPS[c.op].format(column=c.column, marks=marks))
+            terms.append(f"{c.column} {SQL_OPS[c.op]} ({marks})")
             params += values
         rows = self.env.rows(p.ref[0], f"WHERE {' AND '.join(terms)}" if terms else "", tuple(params))
         return rng.sample(rows, min(sample, len(rows)))

@@ -14,7 +14,7 @@ import pytest
 from mcp import Client
 
 from generator import ids
-from tests.support import ROOT, build_package, query
+from tests.support import ROOT, build_package, query, seeded_file
 
 TRAVEL = ROOT / "tests" / "specs" / "travel.yaml"
 
@@ -25,9 +25,7 @@ def travel(tmp_path_factory: pytest.TempPathFactory):
 
 
 def db_file(runtime, tmp_path: Path) -> Path:
-    path = tmp_path / "travel.db"
-    runtime.create_file(path, runtime.seed_image())
-    return path
+    return seeded_file(runtime, tmp_path / "travel.db")
 
 
 def test_constants_and_helpers_are_one_readable_read_only_module(travel):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from mcp import Client
 
-from tests.support import TINY, build_package, query
+from tests.support import TINY, build_package, query, seeded_file
 
 
 @pytest.fixture(scope="module")
@@ -16,9 +16,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory):
 
 
 def db_file(runtime, tmp_path: Path) -> Path:
-    path = tmp_path / "tiny.db"
-    runtime.create_file(path, runtime.seed_image())
-    return path
+    return seeded_file(runtime, tmp_path / "tiny.db")
 
 
 async def test_every_tool_is_described_annotated_and_has_an_output_schema(tiny):
