@@ -97,8 +97,10 @@ async def noop_floor(n: int) -> tuple[tuple[float, float], tuple[float, float]]:
     return over_mcp, clock.rates(n)
 
 
-async def creation(package, scenarios: list[dict], n: int) -> list[float]:
-    env = package.LocalEnvironment()
+async def creation(package, scenarios: list[dict], n: int, recycle: bool) -> list[float]:
+    """Seconds to create each of `n` episodes, closing each before the next. With `recycle`, a new episode
+    takes the database a closed one of the same scenario left (what a trainer's next step does)."""
+    env = package.LocalEnvironment(package.Episodes() if recycle else package.Episodes(spare_bytes=0))
     async with env:
         for s in scenarios[:20]:  # warm the per-scenario templates, as a trainer's first step would
             await env.close(await env.create(s))
@@ -129,6 +131,9 @@ async def spawn_baseline(domain: str, scenario: dict, n: int) -> list[float]:
 
 
 async def concurrent(package, scenarios: list[dict], n: int, validate: bool = True, direct: bool = False) -> dict:
+    """`n` episodes at once, each playing its scenario's gold calls: first use of new databases, a second
+    round on the same episodes, then a trainer's next step: the episodes closed and `n` new ones of the
+    same scenarios made on the databases they left (recycled), whose end states must equal the first's."""
     picked = [scenarios[i % len(scenarios)] for i in range(n)]
     before = rss_mb()
     async with package.LocalEnvironment(validate=validate) as env:
@@ -141,32 +146,42 @@ async def concurrent(package, scenarios: list[dict], n: int, validate: bool = Tr
                 await client.call_tool(action["tool"], action["arguments"])
             return len(scenario["gold_actions"])
 
-        start, clock = time.perf_counter(), Clock()
-        calls = sum(await asyncio.gather(*(play(e, s) for e, s in zip(episodes, picked, strict=True))))
-        elapsed, cpu_rate = time.perf_counter() - start, clock.rates(calls)[1]
-        rewards = [(await env.verify(e, answers(s)))["reward"] for e, s in zip(episodes, picked, strict=True)]
-        finals = []
+        async def play_all() -> tuple[int, float, float]:
+            clock = Clock()
+            calls = sum(await asyncio.gather(*(play(e, s) for e, s in zip(episodes, picked, strict=True))))
+            return (calls, *clock.rates(calls))
+
+        async def finals() -> tuple[list[float], list[str]]:
+            rewards = [(await env.verify(e, answers(s)))["reward"] for e, s in zip(episodes, picked, strict=True)]
+            digests = []
+            for e in episodes:
+                conn = await env.episodes.get(e).store.snapshot()
+                digests.append(digest(conn))
+                conn.close()
+            return rewards, digests
+
+        calls, rate, cpu_rate = await play_all()
+        rewards, first = await finals()
+        _, again_rate, again_cpu = await play_all()  # each connection has prepared its statements
         for e in episodes:
-            conn = await env.episodes.get(e).store.snapshot()
-            finals.append(digest(conn))
-            conn.close()
-        # the same calls again on the same episodes: each connection has prepared its statements
-        clock = Clock()
-        again = sum(await asyncio.gather(*(play(e, s) for e, s in zip(episodes, picked, strict=True))))
-        again_rate, again_cpu = clock.rates(again)
-    # sequential replay of each episode's own calls, one at a time
+            await env.close(e)
+        episodes = [await env.create(s) for s in picked]  # on the databases the closed episodes left
+        _, next_rate, next_cpu = await play_all()
+        next_rewards, recycled = await finals()
+    # sequential replay of each episode's own calls, one at a time, each on a new database
     leaks = 0
-    async with package.LocalEnvironment() as env:
-        for scenario, final in zip(picked, finals, strict=True):
+    async with package.LocalEnvironment(package.Episodes(spare_bytes=0)) as env:
+        for scenario, final in zip(picked, first, strict=True):
             e = await env.create(scenario)
             await play_one(env, e, scenario)
             conn = await env.episodes.get(e).store.snapshot()
             leaks += digest(conn) != final
             conn.close()
             await env.close(e)
-    return {"calls": calls, "seconds": elapsed, "cpu_rate": cpu_rate, "again_rate": again_rate, "again_cpu": again_cpu,
-            "mb_per_episode": (after - before) / n,
-            "reward_mean": statistics.mean(rewards), "leaks": leaks}
+    return {"calls": calls, "rate": rate, "cpu_rate": cpu_rate, "again_rate": again_rate, "again_cpu": again_cpu,
+            "next_rate": next_rate, "next_cpu": next_cpu, "mb_per_episode": (after - before) / n,
+            "reward_mean": statistics.mean(rewards), "next_reward_mean": statistics.mean(next_rewards),
+            "leaks": leaks, "next_leaks": sum(a != b for a, b in zip(first, recycled, strict=True))}
 
 
 async def play_one(env, episode: str, scenario: dict) -> None:
@@ -217,7 +232,7 @@ async def over_http(domain: str, scenarios: list[dict], n: int) -> dict:
                 elapsed = time.perf_counter() - start
             rewards = [(await http.post(f"/episodes/{e}/verify", json={"transcript": answers(s)})).json()["reward"]
                        for e, s in zip(ids, picked, strict=True)]
-        return {"calls": calls, "seconds": elapsed, "reward_mean": statistics.mean(rewards), "connect": connect}
+        return {"calls": calls, "rate": calls / elapsed, "reward_mean": statistics.mean(rewards), "connect": connect}
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -260,9 +275,11 @@ async def main() -> None:
     scenarios = [json.loads(line) for line in lines]
     n = args.episodes
 
-    made = await creation(package, scenarios, args.creations)
+    made = await creation(package, scenarios, args.creations, recycle=False)
+    reused = await creation(package, scenarios, args.creations, recycle=True)
     spawned = await spawn_baseline(args.domain, scenarios[0], args.spawns)
     p50, p99, spawn = statistics.median(made), pct(made, 0.99), statistics.median(spawned)
+    reused_p50 = statistics.median(reused)
     alone_mcp = await single(package, scenarios, args.single)
     alone_direct = await single(package, scenarios, args.single, direct=True)
     mcp = await concurrent(package, scenarios, n)
@@ -272,49 +289,51 @@ async def main() -> None:
     (noop_mcp, noop_mcp_cpu), (noop_direct, noop_direct_cpu) = await noop_floor(3 * n)
     image = len(package.runtime.seed_image()) / 2**20
 
-    def rate(result: dict) -> float:
-        return result["calls"] / result["seconds"]
-
     print(f"{'figure':<44} {'measured':>10} {'unit':<9} {'floor / target (same run)':<34} {'ratio':>8}")
-    row("episode creation p50", p50 * 1e3, "ms", "target <= 0.25 ms", 0.25 / p50 / 1e3, "(>= 1x meets it)")
-    row("episode creation p99", p99 * 1e3, "ms", "", None)
+    row("episode creation p50, new database", p50 * 1e3, "ms", "target <= 0.25 ms", 0.25 / p50 / 1e3,
+        "(>= 1x meets it)")
+    row("episode creation p99, new database", p99 * 1e3, "ms", "", None)
+    row("episode creation p50, recycled database", reused_p50 * 1e3, "ms", "target <= 0.25 ms",
+        0.25 / reused_p50 / 1e3, "(a closed episode's, same scenario)")
     row("stdio process per episode p50", spawn * 1e3, "ms", f"creation p50 {p50 * 1e3:.3f} ms", spawn / p50,
         "(aim >= 500x)")
     row("one episode alone, MCP client", alone_mcp, "calls/s", "baseline", None)
-    row(f"{n} episodes, MCP client", rate(mcp), "calls/s", "target >= 1,500", rate(mcp) / 1500)
-    row("", rate(mcp), "calls/s", f"one episode alone {alone_mcp:,.0f}", rate(mcp) / alone_mcp, "(aim >= 0.80x)")
-    row("", rate(mcp), "calls/s", f"no-op tool, MCP client {noop_mcp:,.0f}", rate(mcp) / noop_mcp,
-        "(the SDK's floor)")
-    row(f"{n} episodes, MCP client, validate=False", rate(fast), "calls/s", f"MCP client {rate(mcp):,.0f}",
-        rate(fast) / rate(mcp))
-    row("one episode alone, direct", alone_direct, "calls/s", f"MCP alone {alone_mcp:,.0f}", alone_direct / alone_mcp)
-    row(f"{n} episodes, direct", rate(direct), "calls/s", "target >= 10,000", rate(direct) / 10_000)
-    row("", rate(direct), "calls/s", f"MCP client {rate(mcp):,.0f}", rate(direct) / rate(mcp))
-    row("", rate(direct), "calls/s", f"no-op tool, call_tool {noop_direct:,.0f}", rate(direct) / noop_direct,
-        "(the SDK's floor)")
-    row(f"{n} episodes, direct, second round", direct["again_rate"], "calls/s", "target >= 10,000",
-        direct["again_rate"] / 10_000, "(statements already prepared)")
-    row(f"{n} episodes, MCP client, second round", mcp["again_rate"], "calls/s", "target >= 1,500",
-        mcp["again_rate"] / 1500)
-    row(f"{args.http_episodes} episodes over HTTP", rate(http), "calls/s", f"MCP in process {rate(mcp):,.0f}",
-        rate(http) / rate(mcp), f"(connect + tools/list {http['connect'] * 1e3:.0f} ms per client)")
-    row("memory per episode (RSS)", mcp["mb_per_episode"], "MB", f"the seed image {image:.2f} MB",
-        mcp["mb_per_episode"] / image)
-    print("per CPU-second of this process (what a quiet machine's wall clock would show):")
-    row(f"{n} episodes, MCP client", mcp["cpu_rate"], "calls/cpu", "target >= 1,500", mcp["cpu_rate"] / 1500)
-    row("", mcp["cpu_rate"], "calls/cpu", f"no-op tool, MCP client {noop_mcp_cpu:,.0f}", mcp["cpu_rate"] / noop_mcp_cpu,
-        "(the SDK's floor)")
-    row(f"{n} episodes, MCP client, second round", mcp["again_cpu"], "calls/cpu", "target >= 1,500",
-        mcp["again_cpu"] / 1500)
-    row(f"{n} episodes, direct", direct["cpu_rate"], "calls/cpu", "target >= 10,000", direct["cpu_rate"] / 10_000)
-    row("", direct["cpu_rate"], "calls/cpu", f"no-op tool, call_tool {noop_direct_cpu:,.0f}",
-        direct["cpu_rate"] / noop_direct_cpu, "(the SDK's floor)")
-    row(f"{n} episodes, direct, second round", direct["again_cpu"], "calls/cpu", "target >= 10,000",
-        direct["again_cpu"] / 10_000)
+    per_wall = ("calls/s", "rate", "again_rate", "next_rate", noop_mcp, noop_direct)
+    per_cpu = ("calls/cpu", "cpu_rate", "again_cpu", "next_cpu", noop_mcp_cpu, noop_direct_cpu)
+    for unit, key, again, step, floor, direct_floor in (per_wall, per_cpu):
+        if unit == "calls/cpu":
+            print("per CPU-second of this process (what a quiet machine's wall clock would show):")
+        row(f"{n} episodes, MCP client", mcp[key], unit, "target >= 1,500", mcp[key] / 1500, "(new databases)")
+        if unit == "calls/s":
+            row("", mcp[key], unit, f"one episode alone {alone_mcp:,.0f}", mcp[key] / alone_mcp, "(aim >= 0.80x)")
+        row("", mcp[key], unit, f"no-op tool, MCP client {floor:,.0f}", mcp[key] / floor, "(the SDK's floor)")
+        row(f"{n} episodes, MCP client, second round", mcp[again], unit, "target >= 1,500", mcp[again] / 1500,
+            "(statements already prepared)")
+        row(f"{n} episodes, MCP client, next step", mcp[step], unit, "target >= 1,500", mcp[step] / 1500,
+            "(new episodes, recycled databases)")
+        if unit == "calls/s":
+            row(f"{n} episodes, MCP client, validate=False", fast[key], unit, f"MCP client {mcp[key]:,.0f}",
+                fast[key] / mcp[key])
+            row("one episode alone, direct", alone_direct, unit, f"MCP alone {alone_mcp:,.0f}", alone_direct / alone_mcp)
+        row(f"{n} episodes, direct", direct[key], unit, "target >= 10,000", direct[key] / 10_000, "(new databases)")
+        row("", direct[key], unit, f"no-op tool, call_tool {direct_floor:,.0f}", direct[key] / direct_floor,
+            "(the SDK's floor)")
+        row(f"{n} episodes, direct, second round", direct[again], unit, "target >= 10,000", direct[again] / 10_000,
+            "(statements already prepared)")
+        row(f"{n} episodes, direct, next step", direct[step], unit, "target >= 10,000", direct[step] / 10_000,
+            "(new episodes, recycled databases)")
+        if unit == "calls/s":
+            row(f"{args.http_episodes} episodes over HTTP", http["rate"], unit, f"MCP in process {mcp['rate']:,.0f}",
+                http["rate"] / mcp["rate"], f"(connect + tools/list {http['connect'] * 1e3:.0f} ms per client)")
+            row("memory per episode (RSS)", mcp["mb_per_episode"], "MB", f"the seed image {image:.2f} MB",
+                mcp["mb_per_episode"] / image)
     for name, result in (("MCP", mcp), ("validate=False", fast), ("direct", direct), ("HTTP", http)):
         leaks = result.get("leaks", "n/a")
         print(f"  {name}: reward mean {result['reward_mean']:.3f}, cross-episode leaks {leaks} "
               "(final state vs a sequential replay)")
+        if "next_leaks" in result:
+            print(f"  {name}, next step: reward mean {result['next_reward_mean']:.3f}, end states differing from the"
+                  f" first step's {result['next_leaks']} (a recycled database keeps nothing of its last episode)")
 
 
 if __name__ == "__main__":

@@ -79,6 +79,7 @@ class Episode:
     store: Store
     scenario: dict[str, Any] | None
     initial: bytes  # the initial state, which whole-state checks compare against
+    key: str  # what the initial state is made from (see image_key)
     size: int
     last_used: float = field(default_factory=time.monotonic)
 
@@ -214,7 +215,13 @@ def run_checks(
 class Episodes:
     """The episodes of one process, with limits on count and bytes and idle reaping."""
 
-    def __init__(self, max_episodes: int = 4096, max_bytes: int = 4 << 30, idle_seconds: float = 1800.0):
+    def __init__(
+        self,
+        max_episodes: int = 4096,
+        max_bytes: int = 4 << 30,
+        idle_seconds: float = 1800.0,
+        spare_bytes: int = 512 << 20,
+    ):
         self.max_episodes = max_episodes
         self.max_bytes = max_bytes
         self.idle_seconds = idle_seconds
@@ -222,11 +229,18 @@ class Episodes:
         self.used = 0  # bytes of the episodes' initial images
         self.images: OrderedDict[str, bytes] = OrderedDict()  # prepared initial states, by image_key
         self.image_bytes = 0
+        # Closed episodes' databases, back on their initial state, by image key, for new episodes of the
+        # same state: a recycled database has its schema parsed and its statements prepared.
+        self.spare_bytes = spare_bytes  # at most this many bytes of initial images kept spare
+        self.spares: dict[str, list[Store]] = {}
+        self.spare_order: OrderedDict[Store, tuple[str, int]] = OrderedDict()  # oldest first: key, bytes
+        self.spare_used = 0
 
-    async def image(self, scenario: dict[str, Any] | None) -> bytes:
-        """The prepared initial state of `scenario`, cached by content (never by the id a client sends)."""
+    async def image(self, scenario: dict[str, Any] | None) -> tuple[str, bytes]:
+        """The image key and prepared initial state of `scenario`, cached by content (never by the id a
+        client sends)."""
         if scenario is None:
-            return seed_image()
+            return "seed", seed_image()
         key = image_key(scenario)
         if key not in self.images:
             try:
@@ -237,9 +251,9 @@ class Episodes:
             self.image_bytes += len(image)
             while len(self.images) > MAX_IMAGES or self.image_bytes > MAX_IMAGE_BYTES:
                 self.image_bytes -= len(self.images.popitem(last=False)[1])
-            return image
+            return key, image
         self.images.move_to_end(key)
-        return self.images[key]
+        return key, self.images[key]
 
     async def create(self, scenario: dict[str, Any] | None = None) -> Episode:
         """A new episode on the scenario's initial state (or the seed), with the scenario's clock."""
@@ -250,15 +264,46 @@ class Episodes:
             )
         if scenario is not None:
             check_scenario(scenario)
-        image = await self.image(scenario)
+        key, image = await self.image(scenario)
         if self.used + len(image) > self.max_bytes:
             raise EpisodeError(
                 f"episode memory limit reached ({self.used} of {self.max_bytes} bytes); delete episodes", 429
             )
-        episode = Episode(new_episode_id(), await Store.open(image=image), scenario, image, len(image))
+        store = self.take_spare(key) or await Store.open(image=image)
+        episode = Episode(new_episode_id(), store, scenario, image, key, len(image))
         self.episodes[episode.id] = episode
         self.used += episode.size
         return episode
+
+    def take_spare(self, key: str) -> Store | None:
+        stores = self.spares.get(key)
+        if not stores:
+            return None
+        store = stores.pop()
+        if not stores:
+            del self.spares[key]
+        self.spare_used -= self.spare_order.pop(store)[1]
+        return store
+
+    async def keep_spare(self, episode: Episode) -> None:
+        """Keep a closed episode's database for the next episode of the same initial state, within
+        `spare_bytes`, dropping the oldest spares first."""
+        if episode.size > self.spare_bytes:
+            await episode.store.close()
+            return
+        store = await episode.store.release()
+        if store is None:
+            return
+        self.spares.setdefault(episode.key, []).append(store)
+        self.spare_order[store] = (episode.key, episode.size)
+        self.spare_used += episode.size
+        while self.spare_used > self.spare_bytes:
+            oldest, (key, size) = self.spare_order.popitem(last=False)
+            self.spares[key].remove(oldest)
+            if not self.spares[key]:
+                del self.spares[key]
+            self.spare_used -= size
+            await oldest.close()
 
     def get(self, episode_id: str) -> Episode:
         episode = self.episodes.get(episode_id)
@@ -268,9 +313,20 @@ class Episodes:
         self.episodes.move_to_end(episode_id)
         return episode
 
+    def intact(self, episode_id: str) -> Episode:
+        """The episode, if its database still holds what its calls wrote (see Store.lost)."""
+        episode = self.get(episode_id)
+        if episode.store.lost:
+            raise EpisodeError(
+                f"episode {episode_id} lost its changes: a write statement was stopped after too much work;"
+                " start a new episode",
+                410,
+            )
+        return episode
+
     async def verify(self, episode_id: str, said: str | None = None) -> dict[str, Any]:
         """Reward 1.0 when every check passes, else 0.0, with the result of each check."""
-        episode = self.get(episode_id)
+        episode = self.intact(episode_id)
         if episode.scenario is None:
             raise EpisodeError(f"episode {episode_id} was not made from a scenario: nothing to verify")
         if said is not None and not isinstance(said, str):
@@ -294,7 +350,7 @@ class Episodes:
         return {"episode_id": episode_id, "reward": 1.0 if passed else 0.0, "checks": checks}
 
     async def state(self, episode_id: str) -> bytes:
-        conn = await self.get(episode_id).store.snapshot()
+        conn = await self.intact(episode_id).store.snapshot()
         try:
             return conn.serialize()
         finally:
@@ -304,11 +360,15 @@ class Episodes:
         episode = self.get(episode_id)
         del self.episodes[episode_id]
         self.used -= episode.size
-        await episode.store.close()
+        await self.keep_spare(episode)
 
     async def close_all(self) -> None:
+        """Close every episode and drop every spare database."""
         for episode_id in list(self.episodes):
             await self.close(episode_id)
+        for store in self.spare_order:
+            await store.close()
+        self.spares, self.spare_order, self.spare_used = {}, OrderedDict(), 0
 
     async def reap(self) -> int:
         """Close episodes idle for longer than `idle_seconds`; returns how many."""

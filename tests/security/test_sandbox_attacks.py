@@ -215,6 +215,8 @@ RUNTIME_SQL = {
     "commit_cached_text": "await db.execute('COMMIT')",
     "rollback": "await db.execute('ROLL' + 'BACK')",
     "savepoint": "await db.execute('SAVE' + 'POINT s')",
+    "release_savepoint": "await db.execute('REL' + 'EASE s')",
+    "rollback_to_savepoint": "await db.execute('ROLL' + 'BACK TO s')",
     "pragma_foreign_keys_off": "await db.execute('PRA' + 'GMA foreign_keys = OFF')",
     "pragma_writable_schema": "await db.execute('PRA' + 'GMA writable_schema = ON')",
     "load_extension": "await db.fetch_one('SELECT load_' + 'extension(?)', (TARGET,))",

@@ -2,7 +2,9 @@
 
 Each server session owns one SQLite database (an in-memory copy of the seed, used on the
 event loop, or a file, through aiosqlite), a fixed clock stored in the database, per-table
-id sequences, and runs every tool call as one transaction: a rejected call changes nothing.
+id sequences, and runs every tool call as one transaction (in memory, a savepoint of the one
+transaction the database is held in, so it can be rolled back to its image and recycled): a
+rejected call changes nothing.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import hashlib
 import json
 import math
 import re
+import secrets
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -314,9 +317,9 @@ class ToolGuard:
             return SQLITE_OK
         if action == sqlite3.SQLITE_FUNCTION:
             ok = arg2 != "load_extension"
-        elif action == sqlite3.SQLITE_PRAGMA:
-            ok = arg2 is None and arg1 in READ_PRAGMAS
-        elif action == sqlite3.SQLITE_TRANSACTION:
+        elif action == sqlite3.SQLITE_PRAGMA:  # the runtime's own: page_count, which `serialize` reads
+            ok = arg2 is None and (arg1 in READ_PRAGMAS or (self.owner and arg1 == "page_count"))
+        elif action in (sqlite3.SQLITE_TRANSACTION, sqlite3.SQLITE_SAVEPOINT):
             ok = self.owner
         else:
             ok = action in READS or (self.writes and action in WRITES)
@@ -346,23 +349,54 @@ class ToolGuard:
         return None
 
 
+@contextmanager
+def owning(guard: ToolGuard) -> Iterator[None]:
+    """While the runtime itself runs SQL that the guard refuses to tool SQL (transaction control)."""
+    guard.owner = True
+    try:
+        yield
+    finally:
+        guard.owner = False
+
+
 class InlineConnection:
-    """An in-memory database used on the event loop, with the part of aiosqlite's API the Store uses.
+    """An in-memory database used on the event loop, held inside one transaction for its life.
 
     Its statements take microseconds, so it needs no thread: aiosqlite gives every connection
     one, and a thread per episode stops scaling long before a thousand episodes. Rows come back
     as dicts built from the cursor's column names once per statement.
+
+    Nothing is ever committed: each tool call is a savepoint inside the connection's one
+    transaction, so `reset` (a rollback) returns the database to the image it was opened on and
+    keeps the connection, its parsed schema and its prepared statements; a new connection parses
+    the schema and prepares each statement again, which costs more than most tool calls. The
+    runtime's own transaction statements go through the statement cache, where tool SQL with the
+    same text would find them authorized, so they carry a name made for this connection.
     """
 
     def __init__(self, image: bytes, guard: ToolGuard):
-        self.conn = memory_copy(image)
+        self.conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        source = memory_copy(image)
+        source.backup(self.conn)  # a plain in-memory database: `serialize` sees what the transaction wrote
+        source.close()
         self.conn.execute("PRAGMA foreign_keys = ON")
         self.conn.set_authorizer(guard.authorize)
         self.conn.set_progress_handler(guard.progress, STEP_TICKS)
+        self.mark = f"call_{secrets.token_hex(8)}"
+        self.guard = guard
+        self._own(f"BEGIN /* {self.mark} */")
+
+    def _own(self, *statements: str) -> None:
+        """Run the runtime's own transaction control, which the guard refuses to tool SQL."""
+        with owning(self.guard):
+            for sql in statements:
+                self.conn.execute(sql)
 
     @property
-    def in_transaction(self) -> bool:
-        return self.conn.in_transaction
+    def lost(self) -> bool:
+        """Whether SQLite ended the connection's transaction, and with it everything the calls wrote:
+        it does so when it stops a write statement (see ToolGuard.progress)."""
+        return not self.conn.in_transaction
 
     async def execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, params)
@@ -375,25 +409,56 @@ class InlineConnection:
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, row)) for row in rows]  # a row has a value per name
 
-    async def executescript(self, sql: str) -> None:
-        self.conn.executescript(sql)
+    async def begin(self) -> None:
+        self._own(f"SAVEPOINT {self.mark}")
 
     async def commit(self) -> None:
-        self.conn.commit()
+        if not self.lost:
+            self._own(f"RELEASE {self.mark}")
 
     async def rollback(self) -> None:
-        self.conn.rollback()
+        if not self.lost:
+            self._own(f"ROLLBACK TO {self.mark}", f"RELEASE {self.mark}")
 
-    async def backup(self, target: sqlite3.Connection) -> None:
-        self.conn.backup(target)
+    async def end_read(self) -> None:
+        """After a read-only call: the guard refused it any write, so there is nothing to undo."""
+
+    async def reset(self) -> None:
+        """Back to the image the connection was opened on, keeping its schema and statements."""
+        self._own(f"ROLLBACK /* {self.mark} */", f"BEGIN /* {self.mark} */")
+
+    async def serialize(self) -> bytes:
+        with owning(self.guard):
+            return self.conn.serialize()
 
     async def close(self) -> None:
         self.conn.close()
 
 
+class FileConnection(aiosqlite.Connection):
+    """A database file through aiosqlite (a thread of its own): each tool call is a transaction."""
+
+    lost = False
+
+    async def begin(self) -> None:
+        await self.executescript("BEGIN IMMEDIATE")  # a script: never in the statement cache
+
+    async def end_read(self) -> None:
+        if self.in_transaction:  # nothing a read-only call started may outlive it
+            await self.rollback()
+
+    async def serialize(self) -> bytes:
+        copy = sqlite3.connect(":memory:", check_same_thread=False)
+        await self.backup(copy)
+        try:
+            return copy.serialize()
+        finally:
+            copy.close()
+
+
 async def open_connection(
     path: Path | None, image: bytes | None = None
-) -> tuple[InlineConnection | aiosqlite.Connection, ToolGuard]:
+) -> tuple[InlineConnection | FileConnection, ToolGuard]:
     """A fresh in-memory copy of `image` (default: the seed) used on the event loop, or an
     aiosqlite connection (a thread of its own) to the file `path`; and the guard on it."""
     guard = ToolGuard()
@@ -408,7 +473,7 @@ async def open_connection(
         conn.set_progress_handler(guard.progress, STEP_TICKS)
         return conn
 
-    return await aiosqlite.Connection(connect, iter_chunk_size=64), guard
+    return await FileConnection(connect, iter_chunk_size=64), guard
 
 
 class Tx:
@@ -483,13 +548,14 @@ class Tx:
 
 
 class Store:
-    """One session's database: calls are serialized, each is a transaction."""
+    """One session's database: calls are serialized, each is a transaction (in memory, a savepoint)."""
 
-    def __init__(self, conn: InlineConnection | aiosqlite.Connection, guard: ToolGuard, now: str):
+    def __init__(self, conn: InlineConnection | FileConnection, guard: ToolGuard, now: str):
         self.conn = conn
         self.guard = guard
         self.now = now
         self.lock = asyncio.Lock()
+        self.closed = False
 
     @classmethod
     async def open(cls, path: Path | None = None, image: bytes | None = None) -> Store:
@@ -498,8 +564,28 @@ class Store:
         rows = await conn.execute_fetchall("SELECT value FROM _env WHERE key = 'now'")
         return cls(conn, guard, rows[0]["value"])
 
+    @property
+    def lost(self) -> bool:
+        """Whether the database lost what the calls wrote (see InlineConnection.lost): every later call fails."""
+        return self.conn.lost
+
     async def close(self) -> None:
-        await self.conn.close()
+        async with self.lock:
+            self.closed = True
+            await self.conn.close()
+
+    async def release(self) -> Store | None:
+        """Close this store and hand its in-memory database, back on the image it was opened on, to a
+        new store that keeps the connection's parsed schema and prepared statements (a recycled
+        episode); None when it can't be reused (a file, or a lost database). A call still waiting on
+        this store then fails: it never reaches the new one."""
+        async with self.lock:
+            self.closed = True
+            if not isinstance(self.conn, InlineConnection) or self.conn.lost:
+                await self.conn.close()
+                return None
+            await self.conn.reset()
+            return Store(self.conn, self.guard, self.now)
 
     async def load(self, image: bytes) -> None:
         """Replace this store's database with a private in-memory copy of `image` (a reset)."""
@@ -511,36 +597,38 @@ class Store:
 
     async def snapshot(self) -> sqlite3.Connection:
         """A private in-memory copy of the current database, for inspection."""
-        copy = sqlite3.connect(":memory:", check_same_thread=False)
         async with self.lock:
-            await self.conn.backup(copy)
-        return copy
+            return memory_copy(await self.conn.serialize())
 
-    async def _own(self, step: Callable[..., Any], *args: Any) -> None:
-        """Run the runtime's own transaction control, which the guard refuses to tool SQL. None of it
-        goes through the statement cache, where tool SQL with the same text would find it authorized."""
-        self.guard.owner = True
-        try:
-            await step(*args)
-        finally:
-            self.guard.owner = False
+    async def _own(self, step: Callable[..., Any]) -> None:
+        """Run the runtime's own transaction control, which the guard refuses to tool SQL."""
+        with owning(self.guard):
+            await step()
+
+    def _usable(self) -> None:
+        if self.closed:
+            raise ToolError("This database is closed (its episode ended); start a new episode.")
+        if self.conn.lost:
+            raise ToolError(
+                "This database lost every change made since it was opened: a write statement was stopped"
+                " after too much work. Start a new episode (or restart the server)."
+            )
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
         async with self.lock:
+            self._usable()
             self.guard.writes = False
             try:
                 yield Tx(self.conn, self.guard, self.now)
             finally:
-                if self.conn.in_transaction:  # nothing a read-only call started may outlive it
-                    await self._own(self.conn.rollback)
+                await self._own(self.conn.end_read)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         async with self.lock:
-            await self._own(
-                self.conn.executescript, "BEGIN IMMEDIATE"
-            )  # a script: never in the statement cache
+            self._usable()
+            await self._own(self.conn.begin)
             self.guard.writes = True
             try:
                 yield Tx(self.conn, self.guard, self.now)
@@ -549,10 +637,12 @@ class Store:
                 raise ToolError(f"Nothing was changed: the request breaks a data rule ({exc}).") from exc
             except BaseException:
                 await self._own(self.conn.rollback)
+                self._usable()
                 raise
             finally:
                 self.guard.writes = False
             await self._own(self.conn.commit)
+            self._usable()
 
 
 class Session:
