@@ -40,6 +40,7 @@ ID_FORMATS = {
     "support_tickets": ("counter", "T", "ticket_id"),
 }  # table -> (id format, prefix, key column): see ids.py
 _seed_image: bytes | None = None
+_seed_source: sqlite3.Connection | None = None
 
 
 def dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
@@ -55,6 +56,14 @@ def seed_image() -> bytes:
         _seed_image = conn.serialize()
         conn.close()
     return _seed_image
+
+
+def seed_source() -> sqlite3.Connection:
+    """The seed database in a connection kept for the process: what new in-memory databases are copied from."""
+    global _seed_source
+    if _seed_source is None:
+        _seed_source = memory_copy(seed_image())
+    return _seed_source
 
 
 def memory_copy(image: bytes) -> sqlite3.Connection:
@@ -174,6 +183,7 @@ READ_PRAGMAS = {
     "index_xinfo",
     "foreign_key_list",
 }
+OWN_PRAGMAS = {"page_count", "defer_foreign_keys"}  # the runtime's: what `serialize` reads, and Store.setup
 ACTIONS = {
     sqlite3.SQLITE_ATTACH: "ATTACH (and VACUUM)",
     sqlite3.SQLITE_DETACH: "DETACH",
@@ -323,8 +333,8 @@ class ToolGuard:
             return SQLITE_OK
         if action == sqlite3.SQLITE_FUNCTION:
             ok = arg2 != "load_extension"
-        elif action == sqlite3.SQLITE_PRAGMA:  # the runtime's own: page_count, which `serialize` reads
-            ok = arg2 is None and (arg1 in READ_PRAGMAS or (self.owner and arg1 == "page_count"))
+        elif action == sqlite3.SQLITE_PRAGMA:
+            ok = (arg2 is None and arg1 in READ_PRAGMAS) or (self.owner and arg1 in OWN_PRAGMAS)
         elif action in (sqlite3.SQLITE_TRANSACTION, sqlite3.SQLITE_SAVEPOINT):
             ok = self.owner
         else:
@@ -382,9 +392,10 @@ class InlineConnection:
 
     def __init__(self, image: bytes, guard: ToolGuard):
         self.conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-        source = memory_copy(image)
+        source = seed_source() if image is seed_image() else memory_copy(image)
         source.backup(self.conn)  # a plain in-memory database: `serialize` sees what the transaction wrote
-        source.close()
+        if source is not _seed_source:
+            source.close()
         self.conn.execute("PRAGMA foreign_keys = ON")
         self.conn.set_authorizer(guard.authorize)
         self.conn.set_progress_handler(guard.progress, STEP_TICKS)
@@ -428,6 +439,10 @@ class InlineConnection:
 
     async def end_read(self) -> None:
         """After a read-only call: the guard refused it any write, so there is nothing to undo."""
+
+    async def defer_foreign_keys(self, on: bool) -> None:
+        """Check foreign keys only at a commit (which never comes), or again at each statement."""
+        self._own(f"PRAGMA defer_foreign_keys = {'ON' if on else 'OFF'} /* {self.mark} */")
 
     async def reset(self) -> None:
         """Back to the image the connection was opened on, keeping its schema and statements."""
@@ -580,10 +595,33 @@ class Store:
             self.closed = True
             await self.conn.close()
 
+    async def setup(self, statements: list[dict[str, Any]], now: str) -> None:
+        """Apply a scenario's initial state and clock to this in-memory database, in its one transaction,
+        so `release` returns it to the image it was opened on. The statements already made the
+        scenario's image (see `scenario_image`, whose guard they passed); here they run under the
+        tool guard with writes allowed, which refuses the same things."""
+        async with self.lock:
+            await self.conn.defer_foreign_keys(True)  # as `scenario_image` made it: without foreign keys
+            self.guard.writes = True
+            try:
+                tx = Tx(self.conn, self.guard, now)
+                for statement in statements:
+                    await tx.execute(statement["sql"], statement.get("params", []))
+                await tx.execute("UPDATE _env SET value = ? WHERE key = 'now'", (now,))
+            except BaseException:
+                if not self.conn.lost:
+                    await self.conn.reset()
+                raise
+            finally:
+                self.guard.writes = False
+                if not self.conn.lost:
+                    await self.conn.defer_foreign_keys(False)  # tool calls meet every foreign key again
+            self.now = now
+
     async def release(self) -> Store | None:
-        """Close this store and hand its in-memory database, back on the image it was opened on, to a
-        new store that keeps the connection's parsed schema and prepared statements (a recycled
-        episode); None when it can't be reused (a file, or a lost database). A call still waiting on
+        """Close this store and hand its in-memory database, back on the image it was opened on (its
+        `setup` undone), to a new store that keeps the connection's parsed schema and prepared
+        statements (a recycled episode); None when it can't be reused (a file, or a lost database). A call still waiting on
         this store then fails: it never reaches the new one."""
         async with self.lock:
             self.closed = True
@@ -591,7 +629,8 @@ class Store:
                 await self.conn.close()
                 return None
             await self.conn.reset()
-            return Store(self.conn, self.guard, self.now)
+            rows = await self.conn.execute_fetchall("SELECT value FROM _env WHERE key = 'now'")
+            return Store(self.conn, self.guard, rows[0]["value"])
 
     async def load(self, image: bytes) -> None:
         """Replace this store's database with a private in-memory copy of `image` (a reset)."""

@@ -1,9 +1,7 @@
 """Episodes across processes and machines: a pool of Ray actors, each a domain's LocalEnvironment.
 
-The driver places each new episode on a live actor with room that closed an episode of the same
-scenario (whose database it keeps for recycling: see the servers' `Episodes`), else on the live
-actor with the fewest episodes, remembers where it lives, and routes every call, verification
-and close there. When every actor is
+The driver places each new episode on the live actor with the fewest episodes, remembers
+where it lives, and routes every call, verification and close there. When every actor is
 full, `create` waits for a close (back-pressure) or, past its timeout, raises PoolFull. An
 actor that dies loses only its own episodes: their callers get EpisodeLost naming the
 episode and the actor, the other actors carry on, and a new actor takes the dead one's place
@@ -23,11 +21,8 @@ is the CallToolResult an MCP client would receive.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import importlib
-import json
 import os
-from collections import OrderedDict
 from typing import Any
 
 import ray
@@ -88,34 +83,16 @@ class EpisodePool:
         self.dead: dict[int, str] = {}  # actor index -> why it died, while its place is empty
         self.deaths: list[str] = []  # every actor death, replaced or not
         self.home: dict[str, int] = {}  # episode id -> actor index
-        self.scenario: dict[str, str] = {}  # episode id -> what its database is made from (see _key)
-        self.spares: OrderedDict[str, list[int]] = OrderedDict()  # that, of closed episodes -> their actors
         self.lost: dict[str, str] = {}  # episode id -> the EpisodeLost message
         self.room = asyncio.Condition()
 
-    def _pick(self, key: str | None = None) -> int | None:
-        """A live actor with room: one holding a spare database for `key` first, else the least loaded."""
+    def _pick(self) -> int | None:
         live = [i for i in range(len(self.actors)) if i not in self.dead and self.load[i] < self.per_actor]
-        spares = self.spares.get(key, []) if key is not None else []
-        for position, index in enumerate(spares):
-            if index in live:
-                del spares[position]
-                return index
         return min(live, key=lambda i: (self.load[i], i)) if live else None
-
-    @staticmethod
-    def _key(scenario: dict[str, Any] | None) -> str:
-        """What an episode's database is made from, as the actors key their spare databases: the
-        scenario's initial state and clock."""
-        if scenario is None:
-            return "seed"
-        state = [scenario.get("now"), scenario.get("initial_state")]
-        return hashlib.sha256(json.dumps(state, sort_keys=True, default=repr).encode()).hexdigest()
 
     async def create(self, scenario: dict[str, Any] | None = None, timeout: float | None = None) -> str:
         """A new episode on the least-loaded live actor; waits up to `timeout` s for room when all are full.
         An actor that dies while creating it is replaced (or its place left empty) and the episode placed again."""
-        key = self._key(scenario)
         while True:
             async with self.room:
                 try:
@@ -126,7 +103,7 @@ class EpisodePool:
                                    "or make the pool with more actors or a larger per_actor") from None
                 if self._all_dead():
                     raise EpisodeLost(f"every actor of the pool died ({'; '.join(self.dead.values())})")
-                index = self._pick(key)
+                index = self._pick()
                 self.load[index] += 1
                 actor = self.actors[index]
             try:
@@ -139,7 +116,6 @@ class EpisodePool:
             if self.actors[index] is not actor:
                 continue  # made just before its actor died: lost with it; place it again
             self.home[episode_id] = index
-            self.scenario[episode_id] = key
             return episode_id
 
     async def call(self, episode_id: str, name: str, arguments: dict[str, Any] | None = None) -> CallToolResult:
@@ -179,18 +155,11 @@ class EpisodePool:
 
     async def close(self, episode_id: str) -> None:
         index = self._where(episode_id)
-        actor = self.actors[index]
         try:
-            await self._on(index, episode_id, actor, "close", episode_id)
+            await self._on(index, episode_id, self.actors[index], "close", episode_id)
         finally:
-            key = self.scenario.pop(episode_id, None)
             if self.home.pop(episode_id, None) is not None:
                 await self._release(index)
-        if key is not None and self.actors[index] is actor:  # its database is now a spare on that actor
-            self.spares.setdefault(key, []).append(index)
-            self.spares.move_to_end(key)
-            while len(self.spares) > self.per_actor * len(self.actors):
-                self.spares.popitem(last=False)  # hints only: an actor drops spares on its own too
 
     def shutdown(self) -> None:
         """Stop every actor; the pool's episodes end with them."""
@@ -229,11 +198,8 @@ class EpisodePool:
                     self.deaths.append(reason)
                     for lost in [e for e, i in self.home.items() if i == index]:
                         del self.home[lost]
-                        self.scenario.pop(lost, None)
                         self.lost[lost] = f"episode {lost} was lost: it lived on {reason}; create a new one"
                     self.load[index] = 0
-                    for key, hints in self.spares.items():  # its spare databases died with it
-                        self.spares[key] = [i for i in hints if i != index]
                     if len(self.deaths) <= self.replacements:
                         self.actors[index] = self._new_actor()  # new episodes go to a new actor in its place
                     else:

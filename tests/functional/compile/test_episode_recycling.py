@@ -1,6 +1,6 @@
-"""Recycled episodes: a closed episode's in-memory database, rolled back to its initial state, serves
-the next episode of the same scenario with its schema parsed and its statements prepared, and keeps
-nothing of the episode before."""
+"""Recycled episodes: a closed episode's in-memory database, rolled back to the seed, serves the next
+episode of any scenario with its schema parsed and its statements prepared, and keeps nothing of the
+episode before."""
 
 from __future__ import annotations
 
@@ -15,36 +15,41 @@ from tests.support import TINY, build_package
 def tiny(tmp_path_factory: pytest.TempPathFactory):
     _, server, runtime = build_package(TINY, tmp_path_factory.mktemp("pkg"))
     package = __import__(server.__name__.rsplit(".", 1)[0], fromlist=["LocalEnvironment"])
-    scenario = expand_domain(TINY, 1, seed=4).scenarios[0].model_dump(mode="json")
-    return package, runtime, scenario
+    made = [s.model_dump(mode="json") for s in expand_domain(TINY, 4, seed=4).scenarios]
+    scenario = next(s for s in made if s["initial_state"]["statements"])  # one with an initial state of its own
+    return package, runtime, scenario, [s for s in made if s is not scenario]
 
 
 async def play(env, episode: str, scenario: dict) -> list:
     return [await env.direct(episode).call_tool(a["tool"], a["arguments"]) for a in scenario["gold_actions"]]
 
 
-async def test_the_next_episode_of_a_scenario_gets_the_closed_ones_database_as_new(tiny):
-    package, _, scenario = tiny
+async def test_the_next_episode_of_any_scenario_gets_a_closed_ones_database_as_new(tiny):
+    package, _, scenario, others = tiny
+    every = [scenario, *others]
     async with package.LocalEnvironment(package.Episodes(spare_bytes=0)) as env:
-        fresh = await env.state(await env.create(scenario))
+        fresh = {s["id"]: await env.state(await env.create(s)) for s in every}
+        fresh["seed"] = await env.state(await env.create())
     async with package.LocalEnvironment() as env:
         first = await env.create(scenario)
         connection = env.episodes.get(first).store.conn
         played = await play(env, first, scenario)
-        assert (await env.verify(first))["reward"] == 1.0 and await env.state(first) != fresh
+        assert (await env.verify(first))["reward"] == 1.0 and await env.state(first) != fresh[scenario["id"]]
         await env.close(first)
-
-        second = await env.create(scenario)
-        assert env.episodes.get(second).store.conn is connection  # recycled, not opened again
-        assert await env.state(second) == fresh  # nothing of the first episode is left
-        assert (await env.verify(second))["reward"] == 0.0
-        again = await play(env, second, scenario)
-        assert [r.structured_content for r in again] == [r.structured_content for r in played]  # same ids
-        assert (await env.verify(second))["reward"] == 1.0
+        for other in [*others, None, scenario]:  # each on the same database, left by the one before
+            episode = await env.create(other)
+            assert env.episodes.get(episode).store.conn is connection  # recycled, not opened again
+            assert await env.state(episode) == fresh[other["id"] if other else "seed"]  # nothing left behind
+            if other is not None:
+                assert (await env.verify(episode))["reward"] == 0.0
+                results = await play(env, episode, other)
+                assert (await env.verify(episode))["reward"] == 1.0, other["id"]
+            await env.close(episode)
+        assert [r.structured_content for r in results] == [r.structured_content for r in played]  # same ids
 
 
 async def test_a_call_still_holding_a_closed_episodes_store_never_reaches_the_next_episode(tiny):
-    package, _, scenario = tiny
+    package, _, scenario, _ = tiny
     async with package.LocalEnvironment() as env:
         first = await env.create(scenario)
         held = env.episodes.get(first).store
@@ -60,25 +65,22 @@ async def test_a_call_still_holding_a_closed_episodes_store_never_reaches_the_ne
         assert await env.state(second) == before
 
 
-async def test_spare_databases_stay_within_their_byte_budget_and_their_scenario(tiny):
-    package, _, scenario = tiny
-    async with package.LocalEnvironment() as env:
-        size = env.episodes.get(await env.create(scenario)).size
+async def test_spare_databases_stay_within_their_byte_budget(tiny):
+    package, runtime, scenario, _ = tiny
+    size = len(runtime.seed_image())
     episodes = package.Episodes(spare_bytes=2 * size)
     async with package.LocalEnvironment(episodes) as env:
         made = [await env.create(scenario) for _ in range(5)]
         for episode in made:
             await env.close(episode)
-        assert len(episodes.spare_order) == 2 and episodes.spare_used == 2 * size
-        seed = await env.create()  # another initial state: never a scenario's spare
-        assert env.episodes.get(seed).store not in episodes.spare_order and len(episodes.spare_order) == 2
-        await env.create(scenario)
-        assert len(episodes.spare_order) == 1
-    assert not episodes.spare_order and episodes.spare_used == 0  # closing the environment drops them
+        assert len(episodes.spares) == 2 and episodes.spare_used == 2 * size
+        await env.create()
+        assert len(episodes.spares) == 1 and episodes.spare_used == size
+    assert not episodes.spares and episodes.spare_used == 0  # closing the environment drops them
     none = package.Episodes(spare_bytes=0)
     async with package.LocalEnvironment(none) as env:
         await env.close(await env.create(scenario))
-        assert not none.spare_order
+        assert not none.spares
 
 
 RUNAWAY_WRITE = (
@@ -91,7 +93,7 @@ async def test_a_write_stopped_for_too_much_work_loses_its_episode_and_says_so(t
     """SQLite rolls back the whole transaction when it stops a write statement, and an in-memory
     database holds one transaction for its life: the episode says it lost its changes, its twin is
     untouched, and its database is not recycled."""
-    package, _, scenario = tiny
+    package, _, scenario, _ = tiny
     async with package.LocalEnvironment() as env:
         lost, twin = await env.create(scenario), await env.create(scenario)
         await play(env, lost, scenario)
@@ -107,11 +109,11 @@ async def test_a_write_stopped_for_too_much_work_loses_its_episode_and_says_so(t
         assert caught.value.status == 410
         assert (await env.verify(twin))["reward"] == 1.0
         await env.close(lost)
-        assert not env.episodes.spare_order
+        assert not env.episodes.spares
 
 
 async def test_a_read_stopped_for_too_much_work_loses_nothing(tiny):
-    package, _, scenario = tiny
+    package, _, scenario, _ = tiny
     async with package.LocalEnvironment() as env:
         episode = await env.create(scenario)
         await play(env, episode, scenario)
@@ -119,3 +121,22 @@ async def test_a_read_stopped_for_too_much_work_loses_nothing(tiny):
             async with env.episodes.get(episode).store.read() as db:
                 await db.fetch_one("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c")
         assert (await env.verify(episode))["reward"] == 1.0
+
+
+async def test_an_initial_state_the_foreign_keys_would_refuse_still_starts_and_calls_still_meet_them(tiny):
+    """Initial states are made without foreign keys (see scenario_image); tool calls are checked."""
+    package, _, scenario, _ = tiny
+    dangling = "INSERT INTO orders VALUES (?, 'C-NONE', 'lamp', 5.0, 'pending', '2026-03-01T09:00:00', NULL)"
+    posted = {**scenario, "id": "dangling", "initial_state": {"statements": [{"sql": dangling, "params": ["O-X"]}]}}
+    async with package.LocalEnvironment() as env:
+        episode = await env.create(posted)
+        store = env.episodes.get(episode).store
+        async with store.read() as db:
+            assert (await db.fetch_one("SELECT customer_id FROM orders WHERE order_id = 'O-X'"))["customer_id"] == "C-NONE"
+        with pytest.raises(ToolError, match="breaks a data rule"):
+            async with store.transaction() as db:
+                await db.execute(dangling, ("O-Y",))
+        await env.close(episode)
+        again = await env.create(scenario)  # the same database, without the dangling order
+        async with env.episodes.get(again).store.read() as db:
+            assert await db.fetch_one("SELECT 1 FROM orders WHERE order_id = 'O-X'") is None

@@ -111,24 +111,3 @@ async def test_a_dead_actor_is_replaced_for_new_episodes_while_its_own_stay_lost
         assert pool.home[await pool.create(picked[3], timeout=5)] != victim  # only the live actor takes episodes
     finally:
         pool.shutdown()
-
-
-async def test_a_new_episode_goes_to_the_actor_keeping_a_spare_database_of_its_scenario(ray_local):
-    from generator.harness.agents import answers
-    from generator.harness.episode_pool import EpisodePool
-
-    pool = EpisodePool("airline", actors=2, per_actor=4, cpus_per_actor=0.5)
-    try:
-        first, second = scenarios(2)
-        a, b = await pool.create(first), await pool.create(second)
-        assert (pool.home[a], pool.home[b]) == (0, 1)
-        await pool.close(a)
-        await pool.close(b)
-        again = await pool.create(second)  # both actors are empty: the least loaded would be actor 0
-        assert pool.home[again] == 1
-        for action in second["gold_actions"]:
-            assert not (await pool.call(again, action["tool"], action["arguments"])).is_error
-        assert (await pool.verify(again, answers(second)))["reward"] == 1.0
-        assert pool.home[await pool.create(second)] == 0  # no spare left for it: least loaded
-    finally:
-        pool.shutdown()

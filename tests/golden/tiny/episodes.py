@@ -30,7 +30,7 @@ import json
 import secrets
 import sqlite3
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,7 +79,6 @@ class Episode:
     store: Store
     scenario: dict[str, Any] | None
     initial: bytes  # the initial state, which whole-state checks compare against
-    key: str  # what the initial state is made from (see image_key)
     size: int
     last_used: float = field(default_factory=time.monotonic)
 
@@ -229,18 +228,16 @@ class Episodes:
         self.used = 0  # bytes of the episodes' initial images
         self.images: OrderedDict[str, bytes] = OrderedDict()  # prepared initial states, by image_key
         self.image_bytes = 0
-        # Closed episodes' databases, back on their initial state, by image key, for new episodes of the
-        # same state: a recycled database has its schema parsed and its statements prepared.
-        self.spare_bytes = spare_bytes  # at most this many bytes of initial images kept spare
-        self.spares: dict[str, list[Store]] = {}
-        self.spare_order: OrderedDict[Store, tuple[str, int]] = OrderedDict()  # oldest first: key, bytes
+        # Closed episodes' databases, rolled back to the seed, for new episodes of any scenario: a recycled
+        # database has its schema parsed and its statements prepared.
+        self.spare_bytes = spare_bytes  # at most this many bytes of seed databases kept spare
+        self.spares: deque[Store] = deque()  # most recently closed last
         self.spare_used = 0
 
-    async def image(self, scenario: dict[str, Any] | None) -> tuple[str, bytes]:
-        """The image key and prepared initial state of `scenario`, cached by content (never by the id a
-        client sends)."""
+    async def image(self, scenario: dict[str, Any] | None) -> bytes:
+        """The prepared initial state of `scenario`, cached by content (never by the id a client sends)."""
         if scenario is None:
-            return "seed", seed_image()
+            return seed_image()
         key = image_key(scenario)
         if key not in self.images:
             try:
@@ -251,9 +248,9 @@ class Episodes:
             self.image_bytes += len(image)
             while len(self.images) > MAX_IMAGES or self.image_bytes > MAX_IMAGE_BYTES:
                 self.image_bytes -= len(self.images.popitem(last=False)[1])
-            return key, image
+            return image
         self.images.move_to_end(key)
-        return key, self.images[key]
+        return self.images[key]
 
     async def create(self, scenario: dict[str, Any] | None = None) -> Episode:
         """A new episode on the scenario's initial state (or the seed), with the scenario's clock."""
@@ -264,46 +261,45 @@ class Episodes:
             )
         if scenario is not None:
             check_scenario(scenario)
-        key, image = await self.image(scenario)
+        image = await self.image(scenario)  # checks the scenario's SQL, once per initial state
         if self.used + len(image) > self.max_bytes:
             raise EpisodeError(
                 f"episode memory limit reached ({self.used} of {self.max_bytes} bytes); delete episodes", 429
             )
-        store = self.take_spare(key) or await Store.open(image=image)
-        episode = Episode(new_episode_id(), store, scenario, image, key, len(image))
+        store = await self.seed_store()
+        if scenario is not None:
+            try:
+                await store.setup(scenario["initial_state"]["statements"], scenario["now"])
+            except (SqlRefused, sqlite3.Error) as exc:
+                await self.keep_spare(store)  # rolled back to the seed
+                raise EpisodeError(f"cannot start scenario {scenario['id'][:80]!r}: {exc}") from None
+        episode = Episode(new_episode_id(), store, scenario, image, len(image))
         self.episodes[episode.id] = episode
         self.used += episode.size
         return episode
 
-    def take_spare(self, key: str) -> Store | None:
-        stores = self.spares.get(key)
-        if not stores:
-            return None
-        store = stores.pop()
-        if not stores:
-            del self.spares[key]
-        self.spare_used -= self.spare_order.pop(store)[1]
-        return store
+    async def seed_store(self) -> Store:
+        """A database on the seed: the most recently closed spare, else a new one."""
+        if self.spares:
+            self.spare_used -= len(seed_image())
+            return self.spares.pop()
+        return await Store.open(image=seed_image())
 
-    async def keep_spare(self, episode: Episode) -> None:
-        """Keep a closed episode's database for the next episode of the same initial state, within
+    async def keep_spare(self, store: Store) -> None:
+        """Keep a closed episode's database, rolled back to the seed, for a next episode, within
         `spare_bytes`, dropping the oldest spares first."""
-        if episode.size > self.spare_bytes:
-            await episode.store.close()
+        size = len(seed_image())
+        if size > self.spare_bytes:
+            await store.close()
             return
-        store = await episode.store.release()
-        if store is None:
+        spare = await store.release()
+        if spare is None:
             return
-        self.spares.setdefault(episode.key, []).append(store)
-        self.spare_order[store] = (episode.key, episode.size)
-        self.spare_used += episode.size
+        self.spares.append(spare)
+        self.spare_used += size
         while self.spare_used > self.spare_bytes:
-            oldest, (key, size) = self.spare_order.popitem(last=False)
-            self.spares[key].remove(oldest)
-            if not self.spares[key]:
-                del self.spares[key]
             self.spare_used -= size
-            await oldest.close()
+            await self.spares.popleft().close()
 
     def get(self, episode_id: str) -> Episode:
         episode = self.episodes.get(episode_id)
@@ -360,15 +356,15 @@ class Episodes:
         episode = self.get(episode_id)
         del self.episodes[episode_id]
         self.used -= episode.size
-        await self.keep_spare(episode)
+        await self.keep_spare(episode.store)
 
     async def close_all(self) -> None:
         """Close every episode and drop every spare database."""
         for episode_id in list(self.episodes):
             await self.close(episode_id)
-        for store in self.spare_order:
-            await store.close()
-        self.spares, self.spare_order, self.spare_used = {}, OrderedDict(), 0
+        while self.spares:
+            await self.spares.pop().close()
+        self.spare_used = 0
 
     async def reap(self) -> int:
         """Close episodes idle for longer than `idle_seconds`; returns how many."""
