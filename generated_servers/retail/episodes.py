@@ -1,8 +1,10 @@
 """Episodes of the Online retail store server: many isolated databases in one process.
 
-An episode is a private in-memory database made from a scenario (its initial state is
-prepared once per distinct initial state and clock, and copied, never re-seeded), with its
-own clock and id sequence. Tool calls reach an episode through the `X-Episode-Id` header
+An episode is a private in-memory database made from a scenario: a copy of the seed with the
+scenario's initial-state statements and clock applied (its prepared image, made once per
+distinct initial state and clock, is what whole-state checks compare against), with its own
+clock and id sequence. A closed episode's database, rolled back to the seed, serves the next
+episode of any scenario (see Episodes). Tool calls reach an episode through the `X-Episode-Id` header
 (HTTP) or the `episode_id` request meta (in process); without either they use the session's
 default database. Episode control and verification live outside the MCP tool list, so an
 agent can never see the checks or call the verifier:
@@ -212,7 +214,9 @@ def run_checks(
 
 
 class Episodes:
-    """The episodes of one process, with limits on count and bytes and idle reaping."""
+    """The episodes of one process, with limits on count and bytes, idle reaping, and closed episodes'
+    databases kept (up to `spare_bytes`) for new ones: a recycled database has its schema parsed and
+    the statements its earlier episodes ran prepared, which a new connection would redo."""
 
     def __init__(
         self,
