@@ -2,8 +2,9 @@
 
 The twin has the same owner and the same facts, so only the id tells them apart (or, for a
 row the user describes, the one described attribute it takes from another row); acting on it
-is a negative control. A twin never breaks a uniqueness rule of the tools: a second open
-ticket on one order is cloned as a closed one.
+is a negative control. A twin never breaks a uniqueness rule of the tools (a second open
+ticket on one order is cloned as a closed one) nor a foreign key: a UNIQUE foreign key (one
+invoice per visit) takes another parent row of the same owner and state that no row names yet.
 """
 
 from __future__ import annotations
@@ -48,11 +49,7 @@ def clone(env: Environment, table: TableIR, row: dict[str, Any], serial: int,
         if not donors:
             raise Dropped(f"no other value of {table.name}.{column} to tell a look-alike apart")
         twin[column] = rng.choice(donors)
-    for c in table.columns:
-        if c.unique and c.name != table.primary_key and isinstance(twin[c.name], str):
-            twin[c.name] = f"{twin[c.name].split('@')[0]}.{serial}@{twin[c.name].split('@')[1]}" \
-                if "@" in twin[c.name] else f"{twin[c.name]}-{serial}"
-    twin = respect(env, table, distinct(env, table, twin, rng))
+    twin = respect(env, table, distinct(env, table, unique_values(env, table, twin, serial, rng), rng))
     statements = [insert_statement(table, twin)]
     for child in env.ir.tables:
         fk = next((c.name for c in child.columns if c.references == (table.name, table.primary_key)), None)
@@ -61,8 +58,42 @@ def clone(env: Environment, table: TableIR, row: dict[str, Any], serial: int,
         for n, kid in enumerate(env.rows(child.name, f"WHERE {fk} = ?", (row[table.primary_key],))):
             kid = dict(kid, **{fk: twin[table.primary_key],
                                child.primary_key: scenario_id(env.ir, child, int(f"9{serial:02d}{n:02d}"))})
+            kid = unique_values(env, child, kid, int(f"{serial}{n:02d}"), rng, keep=fk)
             statements.append(insert_statement(child, respect(env, child, distinct(env, child, kid, rng))))
     return twin, statements
+
+
+def unique_values(env: Environment, table: TableIR, row: dict[str, Any], serial: int, rng: random.Random,
+                  keep: str = "") -> dict[str, Any]:
+    """`row` with a value no seed row has in each UNIQUE column but its key (and `keep`): a foreign
+    key names a free parent row (see `free_parent`), text takes the serial (`x-7`, `a.7@b.com`)."""
+    row = dict(row)
+    for c in table.columns:
+        value = row[c.name]
+        if not c.unique or c.name in (table.primary_key, keep) or value is None:
+            continue
+        if c.references:
+            row[c.name] = free_parent(env, table, c.name, row, rng)
+        elif isinstance(value, str):
+            row[c.name] = f"{value.split('@')[0]}.{serial}@{value.split('@')[1]}" if "@" in value else f"{value}-{serial}"
+    return row
+
+
+def free_parent(env: Environment, table: TableIR, column: str, row: dict[str, Any], rng: random.Random) -> Any:
+    """Another row of the table a UNIQUE foreign key `column` of `row` names, for a copy of `row`:
+    one of the same owner (owners are never reassigned) and in the state of the row's own parent
+    (an invoice bills a completed visit), that no row of `table` names yet."""
+    parent_name, key = table.column(column).references
+    parent = env.ir.table(parent_name)
+    named = {r[column] for r in env.rows(table.name)}
+    own = env.rows(parent_name, f"WHERE {key} = ?", (row[column],))
+    state = parent.status_column
+    owner = env.find_owner(table, row)  # not cached: `row` is a new one
+    free = [p[key] for p in env.rows(parent_name) if p[key] not in named and env.owner_of(parent, p) == owner
+            and (not state or not own or p[state] == own[0][state])]
+    if not free:
+        raise Dropped(f"no other {singular(parent_name)} of the same owner free for a look-alike's {column}")
+    return rng.choice(free)
 
 
 def respect(env: Environment, table: TableIR, row: dict[str, Any]) -> dict[str, Any]:

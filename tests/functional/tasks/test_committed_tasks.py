@@ -111,3 +111,22 @@ def test_no_scenario_hands_a_row_to_another_user(domain):
             found = re.match(r"UPDATE (\w+) SET (.*?) WHERE ", statement.sql)
             columns = re.findall(r"(\w+) = \?", found[2]) if found else []
             assert not [c for c in columns if (found[1], c) in owner], (s.id, statement.sql)
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_no_committed_initial_state_breaks_a_foreign_key(domain):
+    """Images are made with foreign keys off (see the runtime's scenario_image): every row of each
+    scenario's initial state still names rows that exist (no bill for a visit that is not there)."""
+    import importlib
+
+    runtime = importlib.import_module(f"generated_servers.{domain}.runtime")
+    broken = {}
+    for s in load_scenarios(ROOT / "tasks" / domain / "scenarios.jsonl"):
+        conn = runtime.memory_copy(runtime.scenario_image(s.model_dump(mode="json")))
+        try:
+            found = conn.execute("PRAGMA foreign_key_check").fetchall()
+        finally:
+            conn.close()
+        if found:
+            broken[s.id] = found
+    assert broken == {}
