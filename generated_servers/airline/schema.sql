@@ -21,6 +21,7 @@ CREATE TABLE routes (
     FOREIGN KEY (origin) REFERENCES airports (airport_code),
     FOREIGN KEY (destination) REFERENCES airports (airport_code)
 ) STRICT;
+CREATE INDEX routes_by_destination ON routes (destination);
 
 -- One dated departure of a route, with its status, free seats and current fares per cabin.
 CREATE TABLE flights (
@@ -43,6 +44,8 @@ CREATE TABLE flights (
     FOREIGN KEY (origin) REFERENCES airports (airport_code),
     FOREIGN KEY (destination) REFERENCES airports (airport_code)
 ) STRICT;
+CREATE INDEX flights_by_origin ON flights (origin);
+CREATE INDEX flights_by_destination ON flights (destination);
 
 -- Registered travellers (the airline's customers).
 CREATE TABLE users (
@@ -70,6 +73,7 @@ CREATE TABLE payment_methods (
     created_at TEXT NOT NULL,
     FOREIGN KEY (user_id) REFERENCES users (user_id)
 ) STRICT;
+CREATE INDEX payment_methods_by_user_id ON payment_methods (user_id);
 
 -- Bookings of one user for one or more passengers on a one-way or round trip, all in one cabin.
 CREATE TABLE reservations (
@@ -96,6 +100,11 @@ CREATE TABLE reservations (
     FOREIGN KEY (origin) REFERENCES airports (airport_code),
     FOREIGN KEY (destination) REFERENCES airports (airport_code)
 ) STRICT;
+CREATE INDEX reservations_by_user_id ON reservations (user_id);
+CREATE INDEX reservations_by_outbound_flight_id ON reservations (outbound_flight_id);
+CREATE INDEX reservations_by_return_flight_id ON reservations (return_flight_id);
+CREATE INDEX reservations_by_origin ON reservations (origin);
+CREATE INDEX reservations_by_destination ON reservations (destination);
 
 -- Travellers on a reservation.
 CREATE TABLE passengers (
@@ -106,6 +115,7 @@ CREATE TABLE passengers (
     date_of_birth TEXT NOT NULL,
     FOREIGN KEY (reservation_id) REFERENCES reservations (reservation_id)
 ) STRICT;
+CREATE INDEX passengers_by_reservation_id ON passengers (reservation_id);
 
 -- Ledger of charges and refunds on payment methods, per reservation.
 CREATE TABLE payments (
@@ -119,6 +129,8 @@ CREATE TABLE payments (
     FOREIGN KEY (reservation_id) REFERENCES reservations (reservation_id),
     FOREIGN KEY (payment_method_id) REFERENCES payment_methods (payment_method_id)
 ) STRICT;
+CREATE INDEX payments_by_reservation_id ON payments (reservation_id);
+CREATE INDEX payments_by_payment_method_id ON payments (payment_method_id);
 
 -- Travel companions a user saved for quick booking.
 CREATE TABLE saved_passengers (
@@ -130,6 +142,7 @@ CREATE TABLE saved_passengers (
     relationship TEXT NOT NULL CHECK (relationship IN ('spouse', 'partner', 'child', 'parent', 'sibling', 'friend', 'colleague')),
     FOREIGN KEY (user_id) REFERENCES users (user_id)
 ) STRICT;
+CREATE INDEX saved_passengers_by_user_id ON saved_passengers (user_id);
 
 -- Customer support cases opened for a user, optionally about one reservation.
 CREATE TABLE support_tickets (
@@ -147,6 +160,8 @@ CREATE TABLE support_tickets (
     FOREIGN KEY (user_id) REFERENCES users (user_id),
     FOREIGN KEY (reservation_id) REFERENCES reservations (reservation_id)
 ) STRICT;
+CREATE INDEX support_tickets_by_user_id ON support_tickets (user_id);
+CREATE INDEX support_tickets_by_reservation_id ON support_tickets (reservation_id);
 
 -- The clock (key 'now') and other settings of this database.
 CREATE TABLE _env (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;

@@ -29,6 +29,7 @@ CREATE TABLE insurance_policies (
     UNIQUE (payer, member_id),
     FOREIGN KEY (patient_id) REFERENCES patients (patient_id)
 ) STRICT;
+CREATE INDEX insurance_policies_by_patient_id ON insurance_policies (patient_id);
 
 -- Clinicians who see patients.
 CREATE TABLE providers (
@@ -85,6 +86,9 @@ CREATE TABLE appointments (
     FOREIGN KEY (provider_id) REFERENCES providers (provider_id),
     FOREIGN KEY (patient_id) REFERENCES patients (patient_id)
 ) STRICT;
+CREATE INDEX appointments_by_slot_id ON appointments (slot_id);
+CREATE INDEX appointments_by_provider_id ON appointments (provider_id);
+CREATE INDEX appointments_by_patient_id ON appointments (patient_id);
 
 -- Clinical notes the treating provider writes for a visit; one per appointment, editable until signed.
 CREATE TABLE visit_notes (
@@ -103,6 +107,8 @@ CREATE TABLE visit_notes (
     FOREIGN KEY (patient_id) REFERENCES patients (patient_id),
     FOREIGN KEY (provider_id) REFERENCES providers (provider_id)
 ) STRICT;
+CREATE INDEX visit_notes_by_patient_id ON visit_notes (patient_id);
+CREATE INDEX visit_notes_by_provider_id ON visit_notes (provider_id);
 
 -- The formulary; controlled substances (DEA schedule II-V) have extra rules.
 CREATE TABLE medications (
@@ -139,6 +145,10 @@ CREATE TABLE prescriptions (
     FOREIGN KEY (provider_id) REFERENCES providers (provider_id),
     FOREIGN KEY (medication_id) REFERENCES medications (medication_id)
 ) STRICT;
+CREATE INDEX prescriptions_by_appointment_id ON prescriptions (appointment_id);
+CREATE INDEX prescriptions_by_patient_id ON prescriptions (patient_id);
+CREATE INDEX prescriptions_by_provider_id ON prescriptions (provider_id);
+CREATE INDEX prescriptions_by_medication_id ON prescriptions (medication_id);
 
 -- Lab tests ordered by the treating provider, from order to specimen collection to result.
 CREATE TABLE lab_orders (
@@ -159,6 +169,9 @@ CREATE TABLE lab_orders (
     FOREIGN KEY (patient_id) REFERENCES patients (patient_id),
     FOREIGN KEY (provider_id) REFERENCES providers (provider_id)
 ) STRICT;
+CREATE INDEX lab_orders_by_appointment_id ON lab_orders (appointment_id);
+CREATE INDEX lab_orders_by_patient_id ON lab_orders (patient_id);
+CREATE INDEX lab_orders_by_provider_id ON lab_orders (provider_id);
 
 -- Bills for completed visits; the patient owes the copay when an active policy covers the visit, otherwise the full visit fee.
 CREATE TABLE invoices (
@@ -181,6 +194,8 @@ CREATE TABLE invoices (
     FOREIGN KEY (patient_id) REFERENCES patients (patient_id),
     FOREIGN KEY (policy_id) REFERENCES insurance_policies (policy_id)
 ) STRICT;
+CREATE INDEX invoices_by_patient_id ON invoices (patient_id);
+CREATE INDEX invoices_by_policy_id ON invoices (policy_id);
 
 -- Patient payments toward invoices, and their refunds.
 CREATE TABLE payments (
@@ -196,6 +211,8 @@ CREATE TABLE payments (
     FOREIGN KEY (invoice_id) REFERENCES invoices (invoice_id),
     FOREIGN KEY (patient_id) REFERENCES patients (patient_id)
 ) STRICT;
+CREATE INDEX payments_by_invoice_id ON payments (invoice_id);
+CREATE INDEX payments_by_patient_id ON payments (patient_id);
 
 -- Secure messages between a patient and a provider they have a care relationship with.
 CREATE TABLE messages (
@@ -213,6 +230,9 @@ CREATE TABLE messages (
     FOREIGN KEY (patient_id) REFERENCES patients (patient_id),
     FOREIGN KEY (provider_id) REFERENCES providers (provider_id)
 ) STRICT;
+CREATE INDEX messages_by_appointment_id ON messages (appointment_id);
+CREATE INDEX messages_by_patient_id ON messages (patient_id);
+CREATE INDEX messages_by_provider_id ON messages (provider_id);
 
 -- The clock (key 'now') and other settings of this database.
 CREATE TABLE _env (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;

@@ -22,6 +22,7 @@ CREATE TABLE addresses (
     zip TEXT NOT NULL,
     FOREIGN KEY (customer_id) REFERENCES customers (customer_id)
 ) STRICT;
+CREATE INDEX addresses_by_customer_id ON addresses (customer_id);
 
 -- Saved payment methods of customers - credit cards, PayPal accounts and gift cards.
 CREATE TABLE payment_methods (
@@ -37,6 +38,7 @@ CREATE TABLE payment_methods (
     added_at TEXT NOT NULL,
     FOREIGN KEY (customer_id) REFERENCES customers (customer_id)
 ) STRICT;
+CREATE INDEX payment_methods_by_customer_id ON payment_methods (customer_id);
 
 -- The catalog; each product is sold in several variants.
 CREATE TABLE products (
@@ -80,6 +82,8 @@ CREATE TABLE orders (
     FOREIGN KEY (customer_id) REFERENCES customers (customer_id),
     FOREIGN KEY (payment_method_id) REFERENCES payment_methods (payment_method_id)
 ) STRICT;
+CREATE INDEX orders_by_customer_id ON orders (customer_id);
+CREATE INDEX orders_by_payment_method_id ON orders (payment_method_id);
 
 -- Lines of an order - one variant and a quantity each.
 CREATE TABLE order_items (
@@ -97,6 +101,9 @@ CREATE TABLE order_items (
     FOREIGN KEY (product_id) REFERENCES products (product_id),
     FOREIGN KEY (exchange_variant_id) REFERENCES product_variants (variant_id)
 ) STRICT;
+CREATE INDEX order_items_by_variant_id ON order_items (variant_id);
+CREATE INDEX order_items_by_product_id ON order_items (product_id);
+CREATE INDEX order_items_by_exchange_variant_id ON order_items (exchange_variant_id);
 
 -- Money moved for orders and gift cards - charges and refunds, per payment method.
 CREATE TABLE transactions (
@@ -110,6 +117,8 @@ CREATE TABLE transactions (
     FOREIGN KEY (order_id) REFERENCES orders (order_id),
     FOREIGN KEY (payment_method_id) REFERENCES payment_methods (payment_method_id)
 ) STRICT;
+CREATE INDEX transactions_by_order_id ON transactions (order_id);
+CREATE INDEX transactions_by_payment_method_id ON transactions (payment_method_id);
 
 -- Product reviews; one per customer and product, for products the customer received.
 CREATE TABLE reviews (
@@ -127,6 +136,8 @@ CREATE TABLE reviews (
     FOREIGN KEY (customer_id) REFERENCES customers (customer_id),
     FOREIGN KEY (product_id) REFERENCES products (product_id)
 ) STRICT;
+CREATE INDEX reviews_by_order_id ON reviews (order_id);
+CREATE INDEX reviews_by_product_id ON reviews (product_id);
 
 -- Products customers saved for later (at most 25 per customer).
 CREATE TABLE wishlist_items (
@@ -138,6 +149,7 @@ CREATE TABLE wishlist_items (
     FOREIGN KEY (customer_id) REFERENCES customers (customer_id),
     FOREIGN KEY (product_id) REFERENCES products (product_id)
 ) STRICT;
+CREATE INDEX wishlist_items_by_product_id ON wishlist_items (product_id);
 
 -- Customer support cases, optionally about one order.
 CREATE TABLE support_tickets (
@@ -155,6 +167,8 @@ CREATE TABLE support_tickets (
     FOREIGN KEY (customer_id) REFERENCES customers (customer_id),
     FOREIGN KEY (order_id) REFERENCES orders (order_id)
 ) STRICT;
+CREATE INDEX support_tickets_by_customer_id ON support_tickets (customer_id);
+CREATE INDEX support_tickets_by_order_id ON support_tickets (order_id);
 
 -- The clock (key 'now') and other settings of this database.
 CREATE TABLE _env (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;

@@ -44,6 +44,7 @@ class TableIR:
     id_prefix: str | None
     columns: tuple[ColumnIR, ...]
     create_sql: str
+    index_sql: tuple[str, ...]  # CREATE INDEX statements of its foreign keys
     status_column: str | None
     transitions: dict[str, tuple[str, ...]]
     initial_states: tuple[str, ...]

@@ -129,7 +129,7 @@ def constants_module(ir: DomainIR) -> str:
 def schema_sql(ir: DomainIR) -> str:
     parts = [f"-- Schema of the {ir.title} database."]
     for table in ir.tables:
-        parts.append(f"-- {table.description}\n{table.create_sql}")
+        parts.append("\n".join([f"-- {table.description}", table.create_sql, *table.index_sql]))
     parts.append("-- The clock (key 'now') and other settings of this database.\nCREATE TABLE _env (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;")
     parts.append("-- Last id handed out per table, so generated ids replay exactly.\nCREATE TABLE _id_sequence (tbl TEXT PRIMARY KEY, last INTEGER NOT NULL) STRICT;")
     return "\n\n".join(parts) + "\n"

@@ -62,6 +62,20 @@ def foreign_keys(table: Table, tables: dict[str, Table]) -> tuple[tuple[tuple[st
     return tuple(out)
 
 
+def index_sql(name: str, table: Table, foreign_keys: list[tuple[str, ...]]) -> tuple[str, ...]:
+    """A CREATE INDEX on each foreign key that neither the primary key nor a UNIQUE constraint starts
+    with. Tools look rows up by their parent (a user's payment methods, a reservation's passengers),
+    and SQLite finds a parent's children through it when enforcing the key; without one, each such
+    lookup reads the whole table."""
+    indexed = [tuple(table.key_columns), *map(tuple, table.unique)]
+    indexed += [(column,) for column, spec in table.columns.items() if spec.unique]
+    return tuple(
+        f"CREATE INDEX {name}_by_{'_'.join(columns)} ON {name} ({', '.join(columns)});"
+        for columns in dict.fromkeys(foreign_keys)
+        if not any(have[: len(columns)] == columns for have in indexed)
+    )
+
+
 def lower_table(name: str, table: Table, tables: dict[str, Table]) -> TableIR:
     """`tables` (the whole spec's) give the keys that composite foreign keys reference by default."""
     columns = tuple(lower_column(n, c, table) for n, c in table.columns.items())
@@ -81,6 +95,7 @@ def lower_table(name: str, table: Table, tables: dict[str, Table]) -> TableIR:
         id_prefix=table.id_prefix,
         columns=columns,
         create_sql=create_sql,
+        index_sql=index_sql(name, table, [(c.name,) for c in columns if c.references] + [c for c, _, _ in composite]),
         status_column=table.status_column,
         transitions={k: tuple(v) for k, v in table.transitions.items()},
         initial_states=tuple(table.initial_states),

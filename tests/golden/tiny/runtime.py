@@ -150,6 +150,18 @@ def argument_problem(value: Any, where: str = "arguments") -> str | None:
         return next((p for i, v in enumerate(value) if (p := argument_problem(v, f"{where}[{i}]"))), None)
     elif isinstance(value, dict):
         for key, item in value.items():
+            if (
+                type(key) is str
+                and key.isascii()
+                and len(key) <= MAX_TEXT
+                and (
+                    (type(item) is str and item.isascii() and len(item) <= MAX_TEXT)
+                    or type(item) is bool
+                    or item is None
+                    or (type(item) is int and INT64[0] <= item <= INT64[1])
+                )
+            ):
+                continue  # most arguments, checked inline: short ASCII text, flags, nulls, 64-bit integers
             name = key if isinstance(key, str) and argument_problem(key) is None else "?"
             problem = argument_problem(key, f"a key of {where}") or argument_problem(item, f"{where}.{name}")
             if problem:

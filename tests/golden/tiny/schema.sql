@@ -19,6 +19,7 @@ CREATE TABLE orders (
     cancel_note TEXT,
     FOREIGN KEY (customer_id) REFERENCES customers (customer_id)
 ) STRICT;
+CREATE INDEX orders_by_customer_id ON orders (customer_id);
 
 -- The clock (key 'now') and other settings of this database.
 CREATE TABLE _env (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;

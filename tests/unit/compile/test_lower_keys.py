@@ -51,3 +51,19 @@ def test_the_not_found_message_of_a_composite_key_names_every_part():
     assert auto_errors(SPEC)["license_not_found"] == (
         "No license has provider_id {provider_id} and state {state}. "
         "Check them, or look it up with a list or search tool first.")
+
+
+def test_a_foreign_key_gets_an_index_unless_the_primary_key_starts_with_it():
+    tables = SPEC.model_dump(exclude_none=True)["tables"]
+    tables["renewals"] = {"description": "x", "primary_key": ["provider_id", "state", "year"],
+                          "foreign_keys": [{"columns": ["provider_id", "state"], "references": "licenses"}],
+                          "columns": {"provider_id": {"type": "text"}, "state": {"type": "text"}, "year": {"type": "integer"}}}
+    ir = lower(DomainSpec.model_validate(SPEC.model_dump(exclude_none=True) | {"tables": tables}))
+    audits = ir.table("audits")
+    assert audits.index_sql == ("CREATE INDEX audits_by_who_where_ ON audits (who, where_);",)
+    assert ir.table("renewals").index_sql == () and ir.table("licenses").index_sql == ()
+    conn = sqlite3.connect(":memory:")
+    for statement in (ir.table("licenses").create_sql, audits.create_sql, *audits.index_sql):
+        conn.execute(statement)
+    plan = conn.execute("EXPLAIN QUERY PLAN SELECT * FROM audits WHERE who = ? AND where_ = ?", ("D1", "CA")).fetchall()
+    assert "USING INDEX audits_by_who_where_" in plan[0][3]  # a license's audits without reading every audit
