@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import hashlib
 import importlib
 import json
@@ -92,9 +93,11 @@ async def noop_floor(n: int) -> tuple[tuple[float, float], tuple[float, float]]:
 
     async with Client(server) as client:
         await client.list_tools()
+        gc.collect()
         clock = Clock()
         await asyncio.gather(*(client.call_tool("echo", {"value": str(i)}) for i in range(n)))
         over_mcp = clock.rates(n)
+    gc.collect()
     clock = Clock()
     await asyncio.gather(*(server.call_tool("echo", {"value": str(i)}) for i in range(n)))
     return over_mcp, clock.rates(n)
@@ -151,6 +154,7 @@ async def concurrent(package, scenarios: list[dict], n: int, validate: bool = Tr
             return len(scenario["gold_actions"])
 
         async def play_all(chosen: list[dict]) -> tuple[int, float, float]:
+            gc.collect()  # each round pays for its own garbage, not for the set-up's before it
             clock = Clock()
             calls = sum(await asyncio.gather(*(play(e, s) for e, s in zip(episodes, chosen, strict=True))))
             return (calls, *clock.rates(calls))
