@@ -82,6 +82,7 @@ class Episode:
     scenario: dict[str, Any] | None
     initial: bytes  # the initial state, which whole-state checks compare against
     size: int
+    recycle: bool  # whether its database, rolled back, is the seed (see Episodes.create)
     last_used: float = field(default_factory=time.monotonic)
 
 
@@ -270,14 +271,17 @@ class Episodes:
             raise EpisodeError(
                 f"episode memory limit reached ({self.used} of {self.max_bytes} bytes); delete episodes", 429
             )
-        store = await self.seed_store()
+        store, recycle = await self.seed_store(), True
         if scenario is not None:
             try:
                 await store.setup(scenario["initial_state"]["statements"], scenario["now"])
-            except (SqlRefused, sqlite3.Error) as exc:
+            except sqlite3.IntegrityError:  # a state the foreign keys refuse (images are made without them)
                 await self.keep_spare(store)  # rolled back to the seed
+                store, recycle = await Store.open(image=image), False  # a database of its own, on the image
+            except (SqlRefused, sqlite3.Error) as exc:
+                await self.keep_spare(store)
                 raise EpisodeError(f"cannot start scenario {scenario['id'][:80]!r}: {exc}") from None
-        episode = Episode(new_episode_id(), store, scenario, image, len(image))
+        episode = Episode(new_episode_id(), store, scenario, image, len(image), recycle)
         self.episodes[episode.id] = episode
         self.used += episode.size
         return episode
@@ -360,7 +364,10 @@ class Episodes:
         episode = self.get(episode_id)
         del self.episodes[episode_id]
         self.used -= episode.size
-        await self.keep_spare(episode.store)
+        if episode.recycle:
+            await self.keep_spare(episode.store)
+        else:
+            await episode.store.close()
 
     async def close_all(self) -> None:
         """Close every episode and drop every spare database."""

@@ -123,20 +123,39 @@ async def test_a_read_stopped_for_too_much_work_loses_nothing(tiny):
         assert (await env.verify(episode))["reward"] == 1.0
 
 
-async def test_an_initial_state_the_foreign_keys_would_refuse_still_starts_and_calls_still_meet_them(tiny):
-    """Initial states are made without foreign keys (see scenario_image); tool calls are checked."""
+async def test_an_initial_state_the_foreign_keys_refuse_still_starts_on_a_database_of_its_own(tiny):
+    """Initial states are made without foreign keys (see scenario_image), so a posted one may break
+    one: its episode gets a database opened on its image, never recycled; tool calls meet the keys."""
     package, _, scenario, _ = tiny
     dangling = "INSERT INTO orders VALUES (?, 'C-NONE', 'lamp', 5.0, 'pending', '2026-03-01T09:00:00', NULL)"
     posted = {**scenario, "id": "dangling", "initial_state": {"statements": [{"sql": dangling, "params": ["O-X"]}]}}
     async with package.LocalEnvironment() as env:
+        await env.close(await env.create(scenario))
         episode = await env.create(posted)
         store = env.episodes.get(episode).store
+        assert len(env.episodes.spares) == 1  # the spare it tried went back
         async with store.read() as db:
             assert (await db.fetch_one("SELECT customer_id FROM orders WHERE order_id = 'O-X'"))["customer_id"] == "C-NONE"
         with pytest.raises(ToolError, match="breaks a data rule"):
             async with store.transaction() as db:
                 await db.execute(dangling, ("O-Y",))
         await env.close(episode)
-        again = await env.create(scenario)  # the same database, without the dangling order
-        async with env.episodes.get(again).store.read() as db:
-            assert await db.fetch_one("SELECT 1 FROM orders WHERE order_id = 'O-X'") is None
+        assert len(env.episodes.spares) == 1 and store.conn not in [s.conn for s in env.episodes.spares]
+
+
+async def test_a_recycled_database_prepares_no_statement_its_earlier_episodes_ran(tiny, monkeypatch):
+    """SQLite asks the authorizer only while preparing a statement: a second episode of the same
+    scenario, and of another one after it, on one recycled database, prepares nothing again."""
+    package, runtime, scenario, others = tiny
+    asked = []
+    authorize = runtime.ToolGuard.authorize
+    monkeypatch.setattr(runtime.ToolGuard, "authorize", lambda self, *a: asked.append(a) or authorize(self, *a))
+    async with package.LocalEnvironment() as env:
+        for chosen in (scenario, others[0], scenario, others[0]):
+            episode = await env.create(chosen)
+            asked.clear()
+            await play(env, episode, chosen)
+            prepared = len(asked)
+            assert (await env.verify(episode))["reward"] == 1.0
+            await env.close(episode)
+        assert prepared == 0 and len(env.episodes.spares) == 1

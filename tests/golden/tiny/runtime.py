@@ -189,7 +189,6 @@ READ_PRAGMAS = {
     "index_xinfo",
     "foreign_key_list",
 }
-OWN_PRAGMAS = {"page_count", "defer_foreign_keys"}  # the runtime's: what `serialize` reads, and Store.setup
 ACTIONS = {
     sqlite3.SQLITE_ATTACH: "ATTACH (and VACUUM)",
     sqlite3.SQLITE_DETACH: "DETACH",
@@ -340,7 +339,9 @@ class ToolGuard:
         if action == sqlite3.SQLITE_FUNCTION:
             ok = arg2 != "load_extension"
         elif action == sqlite3.SQLITE_PRAGMA:
-            ok = (arg2 is None and arg1 in READ_PRAGMAS) or (self.owner and arg1 in OWN_PRAGMAS)
+            ok = arg2 is None and (
+                arg1 in READ_PRAGMAS or (self.owner and arg1 == "page_count")
+            )  # `serialize` reads it
         elif action in (sqlite3.SQLITE_TRANSACTION, sqlite3.SQLITE_SAVEPOINT):
             ok = self.owner
         else:
@@ -445,10 +446,6 @@ class InlineConnection:
 
     async def end_read(self) -> None:
         """After a read-only call: the guard refused it any write, so there is nothing to undo."""
-
-    async def defer_foreign_keys(self, on: bool) -> None:
-        """Check foreign keys only at a commit (which never comes), or again at each statement."""
-        self._own(f"PRAGMA defer_foreign_keys = {'ON' if on else 'OFF'} /* {self.mark} */")
 
     async def reset(self) -> None:
         """Back to the image the connection was opened on, keeping its schema and statements."""
@@ -605,9 +602,10 @@ class Store:
         """Apply a scenario's initial state and clock to this in-memory database, in its one transaction,
         so `release` returns it to the image it was opened on. The statements already made the
         scenario's image (see `scenario_image`, whose guard they passed); here they run under the
-        tool guard with writes allowed, which refuses the same things."""
+        tool guard with writes allowed, which refuses the same things, and with foreign keys on,
+        which `scenario_image` does not check (an IntegrityError: nothing is left applied). No
+        pragma is changed on the way: changing one makes SQLite prepare every statement again."""
         async with self.lock:
-            await self.conn.defer_foreign_keys(True)  # as `scenario_image` made it: without foreign keys
             self.guard.writes = True
             try:
                 tx = Tx(self.conn, self.guard, now)
@@ -620,8 +618,6 @@ class Store:
                 raise
             finally:
                 self.guard.writes = False
-                if not self.conn.lost:
-                    await self.conn.defer_foreign_keys(False)  # tool calls meet every foreign key again
             self.now = now
 
     async def release(self) -> Store | None:
