@@ -7,10 +7,10 @@
    the in-memory MCP client, the direct path (`LocalEnvironment.direct`) and streamable HTTP
    (JSON responses), against one episode alone; and leakage: every episode's final database
    must equal a sequential replay of its own calls. A second round of the same calls on the
-   same episodes shows the rate once each connection has prepared its statements; a next step
-   (the episodes closed, N new ones of other scenarios made on the databases they left) shows
-   what a trainer's later steps get, and each of its end states must equal its scenario's on a
-   new database.
+   same episodes shows the rate once each connection has prepared its statements; trainer
+   steps (the episodes closed, N new ones of a shuffle of the scenarios made on the databases
+   they left; --steps of them) show what a trainer's later steps get, and each of their end
+   states must equal its scenario's on a new database.
 
 Each figure is printed next to its floor or target and the ratio. The machine may be shared:
 compare ratios from one run, not figures across runs. Calls per CPU-second (the process's own
@@ -28,6 +28,7 @@ import gc
 import hashlib
 import importlib
 import json
+import random
 import socket
 import statistics
 import subprocess
@@ -136,11 +137,12 @@ async def spawn_baseline(domain: str, scenario: dict, n: int) -> list[float]:
     return times
 
 
-async def concurrent(package, scenarios: list[dict], n: int, validate: bool = True, direct: bool = False) -> dict:
+async def concurrent(package, scenarios: list[dict], n: int, validate: bool = True, direct: bool = False,
+                     steps: int = 4) -> dict:
     """`n` episodes at once, each playing its scenario's gold calls: first use of new databases, a second
-    round on the same episodes, then a trainer's next step: the episodes closed and `n` new ones made, of
-    other scenarios, on the databases they left (recycled); each end state must equal the one its
-    scenario reached on a new database."""
+    round on the same episodes, then `steps` trainer steps: the episodes closed and `n` new ones made, of
+    a seeded shuffle of the scenarios, on the databases they left (recycled); each end state must equal
+    the one its scenario reached on a new database."""
     picked = [scenarios[i % len(scenarios)] for i in range(n)]
     before = rss_mb()
     async with package.LocalEnvironment(validate=validate) as env:
@@ -171,13 +173,17 @@ async def concurrent(package, scenarios: list[dict], n: int, validate: bool = Tr
         calls, rate, cpu_rate = await play_all(picked)
         rewards, first = await finals(picked)
         _, again_rate, again_cpu = await play_all(picked)  # each connection has prepared its statements
-        for e in episodes:
-            await env.close(e)
-        shifted = picked[n // 2:] + picked[: n // 2]  # other scenarios than each database had
-        episodes = [await env.create(s) for s in shifted]
-        _, next_rate, next_cpu = await play_all(shifted)
-        next_rewards, recycled = await finals(shifted)
-    reached = {s["id"]: d for s, d in zip(picked, first, strict=True)}
+        reached = {s["id"]: d for s, d in zip(picked, first, strict=True)}
+        trained, next_rewards, next_leaks = [], [], 0
+        for step in range(1, steps + 1):
+            for e in episodes:
+                await env.close(e)
+            chosen = random.Random(step).sample(picked, n)  # other scenarios than each database had before
+            episodes = [await env.create(s) for s in chosen]
+            trained.append(await play_all(chosen))
+            step_rewards, recycled = await finals(chosen)
+            next_rewards += step_rewards
+            next_leaks += sum(reached[s["id"]] != d for s, d in zip(chosen, recycled, strict=True))
     # sequential replay of each episode's own calls, one at a time, each on a new database
     leaks = 0
     async with package.LocalEnvironment(package.Episodes(spare_bytes=0)) as env:
@@ -189,9 +195,10 @@ async def concurrent(package, scenarios: list[dict], n: int, validate: bool = Tr
             conn.close()
             await env.close(e)
     return {"calls": calls, "rate": rate, "cpu_rate": cpu_rate, "again_rate": again_rate, "again_cpu": again_cpu,
-            "next_rate": next_rate, "next_cpu": next_cpu, "mb_per_episode": (after - before) / n,
+            "next_rate": trained[0][1], "next_cpu": trained[0][2], "last_rate": trained[-1][1],
+            "last_cpu": trained[-1][2], "mb_per_episode": (after - before) / n,
             "reward_mean": statistics.mean(rewards), "next_reward_mean": statistics.mean(next_rewards),
-            "leaks": leaks, "next_leaks": sum(reached[s["id"]] != d for s, d in zip(shifted, recycled, strict=True))}
+            "leaks": leaks, "next_leaks": next_leaks}
 
 
 async def play_one(env, episode: str, scenario: dict) -> None:
@@ -279,6 +286,7 @@ async def main() -> None:
     parser.add_argument("--creations", type=int, default=1000)
     parser.add_argument("--spawns", type=int, default=5)
     parser.add_argument("--single", type=int, default=200, help="scenarios played one at a time for the baseline")
+    parser.add_argument("--steps", type=int, default=4, help="trainer steps on recycled databases after the first")
     args = parser.parse_args()
     package = importlib.import_module(f"generated_servers.{args.domain}")
     lines = (ROOT / "tasks" / args.domain / "scenarios.jsonl").read_text().splitlines()
@@ -292,9 +300,9 @@ async def main() -> None:
     reused_p50 = statistics.median(reused)
     alone_mcp = await single(package, scenarios, args.single)
     alone_direct = await single(package, scenarios, args.single, direct=True)
-    mcp = await concurrent(package, scenarios, n)
-    fast = await concurrent(package, scenarios, n, validate=False)
-    direct = await concurrent(package, scenarios, n, direct=True)
+    mcp = await concurrent(package, scenarios, n, steps=args.steps)
+    fast = await concurrent(package, scenarios, n, validate=False, steps=1)
+    direct = await concurrent(package, scenarios, n, direct=True, steps=args.steps)
     http = await over_http(args.domain, scenarios, args.http_episodes)
     (noop_mcp, noop_mcp_cpu), (noop_direct, noop_direct_cpu) = await noop_floor(3 * n)
     image = len(package.runtime.seed_image()) / 2**20
@@ -308,9 +316,10 @@ async def main() -> None:
     row("stdio process per episode p50", spawn * 1e3, "ms", f"creation p50 {p50 * 1e3:.3f} ms", spawn / p50,
         "(aim >= 500x)")
     row("one episode alone, MCP client", alone_mcp, "calls/s", "baseline", None)
-    per_wall = ("calls/s", "rate", "again_rate", "next_rate", noop_mcp, noop_direct)
-    per_cpu = ("calls/cpu", "cpu_rate", "again_cpu", "next_cpu", noop_mcp_cpu, noop_direct_cpu)
-    for unit, key, again, step, floor, direct_floor in (per_wall, per_cpu):
+    per_wall = ("calls/s", "rate", "again_rate", "next_rate", "last_rate", noop_mcp, noop_direct)
+    per_cpu = ("calls/cpu", "cpu_rate", "again_cpu", "next_cpu", "last_cpu", noop_mcp_cpu, noop_direct_cpu)
+    last = f"step {args.steps + 1}"
+    for unit, key, again, step, later, floor, direct_floor in (per_wall, per_cpu):
         if unit == "calls/cpu":
             print("per CPU-second of this process (what a quiet machine's wall clock would show):")
         row(f"{n} episodes, MCP client", mcp[key], unit, "target >= 1,500", mcp[key] / 1500, "(new databases)")
@@ -321,6 +330,8 @@ async def main() -> None:
             "(statements already prepared)")
         row(f"{n} episodes, MCP client, next step", mcp[step], unit, "target >= 1,500", mcp[step] / 1500,
             "(other scenarios, recycled databases)")
+        row(f"{n} episodes, MCP client, {last}", mcp[later], unit, "target >= 1,500", mcp[later] / 1500,
+            "(the same, statements accumulated)")
         if unit == "calls/s":
             row(f"{n} episodes, MCP client, validate=False", fast[key], unit, f"MCP client {mcp[key]:,.0f}",
                 fast[key] / mcp[key])
@@ -332,6 +343,8 @@ async def main() -> None:
             "(statements already prepared)")
         row(f"{n} episodes, direct, next step", direct[step], unit, "target >= 10,000", direct[step] / 10_000,
             "(other scenarios, recycled databases)")
+        row(f"{n} episodes, direct, {last}", direct[later], unit, "target >= 10,000", direct[later] / 10_000,
+            "(the same, statements accumulated)")
         if unit == "calls/s":
             row(f"{args.http_episodes} episodes over HTTP", http["rate"], unit, f"MCP in process {mcp['rate']:,.0f}",
                 http["rate"] / mcp["rate"], f"(connect + tools/list {http['connect'] * 1e3:.0f} ms per client)")
@@ -342,7 +355,7 @@ async def main() -> None:
         print(f"  {name}: reward mean {result['reward_mean']:.3f}, cross-episode leaks {leaks} "
               "(final state vs a sequential replay)")
         if "next_leaks" in result:
-            print(f"  {name}, next step: reward mean {result['next_reward_mean']:.3f}, end states differing from the"
+            print(f"  {name}, later steps: reward mean {result['next_reward_mean']:.3f}, end states differing from the"
                   f" same scenario's on a new database {result['next_leaks']} (a recycled database keeps nothing)")
 
 
