@@ -278,6 +278,12 @@ def row(figure: str, value: float, unit: str, floor: str, ratio: float | None, n
     print(f"{figure:<44} {shown:>10} {unit:<9} {floor:<34} {ratio_text:>8}  {note}")
 
 
+def later_rounds(name: str, result: dict, target: int, unit: str, rounds: tuple) -> None:
+    """The rows of the rounds after a first step: (name suffix, result field, note) each."""
+    for when, field, note in rounds:
+        row(name + when, result[field], unit, f"target >= {target:,}", result[field] / target, note)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("domain", nargs="?", default="airline")
@@ -318,20 +324,18 @@ async def main() -> None:
     row("one episode alone, MCP client", alone_mcp, "calls/s", "baseline", None)
     per_wall = ("calls/s", "rate", "again_rate", "next_rate", "last_rate", noop_mcp, noop_direct)
     per_cpu = ("calls/cpu", "cpu_rate", "again_cpu", "next_cpu", "last_cpu", noop_mcp_cpu, noop_direct_cpu)
-    last = f"step {args.steps + 1}"
     for unit, key, again, step, later, floor, direct_floor in (per_wall, per_cpu):
+        rounds = ((", second round", again, "(statements already prepared)"),
+                  (", next step", step, "(other scenarios, recycled databases)"),
+                  (f", step {args.steps + 1}", later, "(the same, statements accumulated)"))
+
         if unit == "calls/cpu":
             print("per CPU-second of this process (what a quiet machine's wall clock would show):")
         row(f"{n} episodes, MCP client", mcp[key], unit, "target >= 1,500", mcp[key] / 1500, "(new databases)")
         if unit == "calls/s":
             row("", mcp[key], unit, f"one episode alone {alone_mcp:,.0f}", mcp[key] / alone_mcp, "(aim >= 0.80x)")
         row("", mcp[key], unit, f"no-op tool, MCP client {floor:,.0f}", mcp[key] / floor, "(the SDK's floor)")
-        row(f"{n} episodes, MCP client, second round", mcp[again], unit, "target >= 1,500", mcp[again] / 1500,
-            "(statements already prepared)")
-        row(f"{n} episodes, MCP client, next step", mcp[step], unit, "target >= 1,500", mcp[step] / 1500,
-            "(other scenarios, recycled databases)")
-        row(f"{n} episodes, MCP client, {last}", mcp[later], unit, "target >= 1,500", mcp[later] / 1500,
-            "(the same, statements accumulated)")
+        later_rounds(f"{n} episodes, MCP client", mcp, 1500, unit, rounds)
         if unit == "calls/s":
             row(f"{n} episodes, MCP client, validate=False", fast[key], unit, f"MCP client {mcp[key]:,.0f}",
                 fast[key] / mcp[key])
@@ -339,12 +343,7 @@ async def main() -> None:
         row(f"{n} episodes, direct", direct[key], unit, "target >= 10,000", direct[key] / 10_000, "(new databases)")
         row("", direct[key], unit, f"no-op tool, call_tool {direct_floor:,.0f}", direct[key] / direct_floor,
             "(the SDK's floor)")
-        row(f"{n} episodes, direct, second round", direct[again], unit, "target >= 10,000", direct[again] / 10_000,
-            "(statements already prepared)")
-        row(f"{n} episodes, direct, next step", direct[step], unit, "target >= 10,000", direct[step] / 10_000,
-            "(other scenarios, recycled databases)")
-        row(f"{n} episodes, direct, {last}", direct[later], unit, "target >= 10,000", direct[later] / 10_000,
-            "(the same, statements accumulated)")
+        later_rounds(f"{n} episodes, direct", direct, 10_000, unit, rounds)
         if unit == "calls/s":
             row(f"{args.http_episodes} episodes over HTTP", http["rate"], unit, f"MCP in process {mcp['rate']:,.0f}",
                 http["rate"] / mcp["rate"], f"(connect + tools/list {http['connect'] * 1e3:.0f} ms per client)")
