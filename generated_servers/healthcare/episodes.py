@@ -237,7 +237,6 @@ class Episodes:
         # database has its schema parsed and its statements prepared.
         self.spare_bytes = spare_bytes  # at most this many bytes of seed databases kept spare
         self.spares: deque[Store] = deque()  # most recently closed last
-        self.spare_used = 0
 
     async def image(self, scenario: dict[str, Any] | None) -> bytes:
         """The prepared initial state of `scenario`, cached by content (never by the id a client sends)."""
@@ -286,27 +285,28 @@ class Episodes:
         self.used += episode.size
         return episode
 
+    @property
+    def spare_used(self) -> int:
+        """Bytes of seed images the spare databases hold."""
+        return len(self.spares) * len(seed_image())
+
     async def seed_store(self) -> Store:
         """A database on the seed: the most recently closed spare, else a new one."""
         if self.spares:
-            self.spare_used -= len(seed_image())
             return self.spares.pop()
         return await Store.open(image=seed_image())
 
     async def keep_spare(self, store: Store) -> None:
         """Keep a closed episode's database, rolled back to the seed, for a next episode, within
         `spare_bytes`, dropping the oldest spares first."""
-        size = len(seed_image())
-        if size > self.spare_bytes:
+        if len(seed_image()) > self.spare_bytes:
             await store.close()
             return
         spare = await store.release()
         if spare is None:
             return
         self.spares.append(spare)
-        self.spare_used += size
         while self.spare_used > self.spare_bytes:
-            self.spare_used -= size
             await self.spares.popleft().close()
 
     def get(self, episode_id: str) -> Episode:
@@ -375,7 +375,6 @@ class Episodes:
             await self.close(episode_id)
         while self.spares:
             await self.spares.pop().close()
-        self.spare_used = 0
 
     async def reap(self) -> int:
         """Close episodes idle for longer than `idle_seconds`; returns how many."""

@@ -469,12 +469,23 @@ class InlineConnection:
 
 
 class FileConnection(aiosqlite.Connection):
-    """A database file through aiosqlite (a thread of its own): each tool call is a transaction."""
+    """A database file through aiosqlite (a thread of its own): each tool call is a transaction,
+    begun and ended by the runtime while the guard lets it (see owning)."""
 
     lost = False
+    guard: ToolGuard
 
     async def begin(self) -> None:
-        await self.executescript("BEGIN IMMEDIATE")  # a script: never in the statement cache
+        with owning(self.guard):
+            await self.executescript("BEGIN IMMEDIATE")  # a script: never in the statement cache
+
+    async def commit(self) -> None:
+        with owning(self.guard):
+            await super().commit()
+
+    async def rollback(self) -> None:
+        with owning(self.guard):
+            await super().rollback()
 
     async def end_read(self) -> None:
         if self.in_transaction:  # nothing a read-only call started may outlive it
@@ -506,7 +517,9 @@ async def open_connection(
         conn.set_progress_handler(guard.progress, STEP_TICKS)
         return conn
 
-    return await FileConnection(connect, iter_chunk_size=64), guard
+    conn = await FileConnection(connect, iter_chunk_size=64)
+    conn.guard = guard
+    return conn, guard
 
 
 class Tx:
@@ -656,11 +669,6 @@ class Store:
         async with self.lock:
             return memory_copy(await self.conn.serialize())
 
-    async def _own(self, step: Callable[..., Any]) -> None:
-        """Run the runtime's own transaction control, which the guard refuses to tool SQL."""
-        with owning(self.guard):
-            await step()
-
     def _usable(self) -> None:
         if self.closed:
             raise ToolError("This database is closed (its episode ended); start a new episode.")
@@ -678,26 +686,26 @@ class Store:
             try:
                 yield Tx(self.conn, self.guard, self.now)
             finally:
-                await self._own(self.conn.end_read)
+                await self.conn.end_read()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         async with self.lock:
             self._usable()
-            await self._own(self.conn.begin)
+            await self.conn.begin()
             self.guard.writes = True
             try:
                 yield Tx(self.conn, self.guard, self.now)
             except sqlite3.IntegrityError as exc:
-                await self._own(self.conn.rollback)
+                await self.conn.rollback()
                 raise ToolError(f"Nothing was changed: the request breaks a data rule ({exc}).") from exc
             except BaseException:
-                await self._own(self.conn.rollback)
+                await self.conn.rollback()
                 self._usable()
                 raise
             finally:
                 self.guard.writes = False
-            await self._own(self.conn.commit)
+            await self.conn.commit()
             self._usable()
 
 
