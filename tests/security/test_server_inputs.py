@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.support import ROOT, TINY, build_package, serve_http
+from tests.support import ROOT, TINY, build_package, free_port, serve_http, wait_for_port
 
 ENV = {"PATH": "/usr/bin:/bin"}
 
@@ -216,10 +216,22 @@ def test_a_stdio_server_whose_stdin_ends_at_once_exits_cleanly(root, tmp_path, s
 
 @pytest.mark.parametrize("transport", ["stdio", "http"])
 def test_ctrl_c_stops_the_server_at_once_without_a_traceback(root, transport):
-    args = ["--transport", "http", "--port", "0"] if transport == "http" else []
+    port = free_port()
+    args = ["--transport", "http", "--port", str(port)] if transport == "http" else []
+    # Ctrl-C as a terminal delivers it: a test run started in the background ignores SIGINT, and a
+    # child would inherit that.
     proc = subprocess.Popen([sys.executable, "-m", "probe_tiny", *args], cwd=root, env=ENV | {"PYTHONPATH": str(root)},
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
-    time.sleep(3)  # imports done, serving; stdin stays open
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
+    if transport == "stdio":  # serving once it answers an initialize request; stdin stays open
+        hello = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}
+        proc.stdin.write(
+            json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": hello}).encode() + b"\n"
+        )
+        proc.stdin.flush()
+        assert b'"id":1' in proc.stdout.readline().replace(b" ", b"")
+    else:
+        wait_for_port(port)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=10)
     assert proc.returncode == 130 and "Traceback" not in err.decode(), err.decode()[-2000:]
