@@ -10,6 +10,7 @@ rejected call changes nothing.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import math
@@ -33,31 +34,32 @@ ID_FORMATS = {
     "customers": ("counter", "C", "customer_id"),
     "orders": ("counter", "O", "order_id"),
 }  # table -> (id format, prefix, key column): see ids.py
-_seed_image: bytes | None = None
-_seed_source: sqlite3.Connection | None = None
 
 
 def dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
     return {column[0]: value for column, value in zip(cursor.description, row, strict=True)}
 
 
+@functools.cache
 def seed_image() -> bytes:
     """The seed database, built once per process and serialized so copies are cheap."""
-    global _seed_image
-    if _seed_image is None:
-        conn = sqlite3.connect(":memory:")
-        conn.executescript((HERE / "schema.sql").read_text() + (HERE / "seed.sql").read_text())
-        _seed_image = conn.serialize()
-        conn.close()
-    return _seed_image
+    conn = sqlite3.connect(":memory:")
+    conn.executescript((HERE / "schema.sql").read_text() + (HERE / "seed.sql").read_text())
+    image = conn.serialize()
+    conn.close()
+    return image
 
 
+@functools.cache
 def seed_source() -> sqlite3.Connection:
     """The seed database in a connection kept for the process: what new in-memory databases are copied from."""
-    global _seed_source
-    if _seed_source is None:
-        _seed_source = memory_copy(seed_image())
-    return _seed_source
+    return memory_copy(seed_image())
+
+
+@functools.cache
+def seed_now() -> str:
+    """The seed's clock, read once per process: a new store on the seed need not ask its database."""
+    return seed_source().execute("SELECT value FROM _env WHERE key = 'now'").fetchone()[0]
 
 
 def memory_copy(image: bytes) -> sqlite3.Connection:
@@ -401,7 +403,7 @@ class InlineConnection:
         self.conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
         source = seed_source() if image is seed_image() else memory_copy(image)
         source.backup(self.conn)  # a plain in-memory database: `serialize` sees what the transaction wrote
-        if source is not _seed_source:
+        if source is not seed_source():
             source.close()
         self.conn.execute("PRAGMA foreign_keys = ON")
         self.conn.set_authorizer(guard.authorize)
@@ -431,7 +433,7 @@ class InlineConnection:
         if not rows:
             return []
         names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row)) for row in rows]  # a row has a value per name
+        return [dict(zip(names, row, strict=False)) for row in rows]  # a row has a value per name: no check
 
     async def begin(self) -> None:
         self._own(f"SAVEPOINT {self.mark}")
@@ -584,6 +586,12 @@ class Tx:
                 return ident
 
 
+async def clock(conn: InlineConnection | FileConnection) -> str:
+    """The domain clock a database holds (`_env` key 'now')."""
+    rows = await conn.execute_fetchall("SELECT value FROM _env WHERE key = 'now'")
+    return rows[0]["value"]
+
+
 class Store:
     """One session's database: calls are serialized, each is a transaction (in memory, a savepoint)."""
 
@@ -591,6 +599,7 @@ class Store:
         self.conn = conn
         self.guard = guard
         self.now = now
+        self.opened_now = now  # the clock of the image the database was opened on, which `release` returns to
         self.lock = asyncio.Lock()
         self.closed = False
 
@@ -598,8 +607,9 @@ class Store:
     async def open(cls, path: Path | None = None, image: bytes | None = None) -> Store:
         """A file database at `path`, or a private in-memory copy of `image` (default: the seed)."""
         conn, guard = await open_connection(path, image)
-        rows = await conn.execute_fetchall("SELECT value FROM _env WHERE key = 'now'")
-        return cls(conn, guard, rows[0]["value"])
+        if path is None and (image is None or image is seed_image()):
+            return cls(conn, guard, seed_now())
+        return cls(conn, guard, await clock(conn))
 
     @property
     def lost(self) -> bool:
@@ -644,16 +654,14 @@ class Store:
                 await self.conn.close()
                 return None
             await self.conn.reset()
-            rows = await self.conn.execute_fetchall("SELECT value FROM _env WHERE key = 'now'")
-            return Store(self.conn, self.guard, rows[0]["value"])
+            return Store(self.conn, self.guard, self.opened_now)
 
     async def load(self, image: bytes) -> None:
         """Replace this store's database with a private in-memory copy of `image` (a reset)."""
         async with self.lock:
             await self.conn.close()
             self.conn, self.guard = await open_connection(None, image)
-            rows = await self.conn.execute_fetchall("SELECT value FROM _env WHERE key = 'now'")
-            self.now = rows[0]["value"]
+            self.now = self.opened_now = await clock(self.conn)
 
     async def snapshot(self) -> sqlite3.Connection:
         """A private in-memory copy of the current database, for inspection."""
