@@ -4,6 +4,9 @@ Starts a local single-node Ray (or joins RAY_ADDRESS), makes a pool of 1 and the
 creates N episodes from committed scenarios, plays every gold action concurrently through
 `EpisodePool.call`, verifies each (reward mean) and prints calls/s with the 2-actor / 1-actor
 ratio; then the same actions in lock-step, each step one `call_many` (one round trip per actor). The same calls in one process on the direct path are the floor the pool adds Ray to.
+Every figure is taken on the second of two identical rounds (each round's episodes closed after it),
+so the floor and the actors alike run warm: imports, schemas and statements prepared, and
+databases recycled, as in a trainer's later steps.
 
     python bench/episode_pool.py [DOMAIN] [--episodes 200]
 """
@@ -28,8 +31,14 @@ from generator.harness.agents import answers  # noqa: E402
 from generator.harness.episode_pool import EpisodePool  # noqa: E402
 
 
-async def play_all(create, call, verify, picked: list[dict]) -> tuple[float, float]:
-    """(calls/s of every gold action played concurrently, reward mean)."""
+async def play_all(create, call, verify, close, picked: list[dict]) -> tuple[float, float]:
+    """(calls/s of every gold action played concurrently, reward mean), on the second of two rounds."""
+    await play_round(create, call, verify, close, picked)  # the warm-up round
+    return await play_round(create, call, verify, close, picked)
+
+
+async def play_round(create, call, verify, close, picked: list[dict]) -> tuple[float, float]:
+    """(calls/s of every gold action played concurrently, reward mean); the episodes are closed after."""
     episodes = [await create(s) for s in picked]
 
     async def play(episode: str, scenario: dict) -> int:
@@ -41,11 +50,19 @@ async def play_all(create, call, verify, picked: list[dict]) -> tuple[float, flo
     calls = sum(await asyncio.gather(*(play(e, s) for e, s in zip(episodes, picked, strict=True))))
     rate = calls / (time.perf_counter() - start)
     rewards = [(await verify(e, answers(s)))["reward"] for e, s in zip(episodes, picked, strict=True)]
+    for episode in episodes:
+        await close(episode)
     return rate, statistics.mean(rewards)
 
 
 async def play_in_steps(pool: EpisodePool, picked: list[dict]) -> float:
-    """Calls/s when every episode's i-th gold action goes out in one `call_many` (a trainer's step)."""
+    """Calls/s when every episode's i-th gold action goes out in one `call_many` (a trainer's step), on
+    the second of two rounds."""
+    await step_round(pool, picked)
+    return await step_round(pool, picked)
+
+
+async def step_round(pool: EpisodePool, picked: list[dict]) -> float:
     episodes = [await pool.create(s) for s in picked]
     calls, elapsed = 0, 0.0
     for step in range(max(len(s["gold_actions"]) for s in picked)):
@@ -73,7 +90,7 @@ async def main() -> None:
         async def direct_call(episode: str, name: str, arguments: dict) -> object:
             return await env.direct(episode).call_tool(name, arguments)
 
-        floor, floor_reward = await play_all(env.create, direct_call, env.verify, picked)
+        floor, floor_reward = await play_all(env.create, direct_call, env.verify, env.close, picked)
 
     ray.init(include_dashboard=False, log_to_driver=False, runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}})
     rates, stepped = {}, {}
@@ -81,7 +98,7 @@ async def main() -> None:
         for actors in (1, 2):
             pool = EpisodePool(args.domain, actors=actors, per_actor=2 * args.episodes, cpus_per_actor=0.5)
             try:
-                rates[actors] = await play_all(pool.create, pool.call, pool.verify, picked)
+                rates[actors] = await play_all(pool.create, pool.call, pool.verify, pool.close, picked)
                 stepped[actors] = await play_in_steps(pool, picked)
             finally:
                 pool.shutdown()
