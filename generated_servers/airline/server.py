@@ -1969,7 +1969,7 @@ async def add_travel_insurance(
             raise fail("reservation_not_owned", reservation_id=reservation_id, user_id=user_id)
         if reservation["status"] not in ("booked",):
             raise fail("reservation_not_booked", reservation=reservation, reservation_id=reservation_id)
-        if reservation["insurance"] != False:
+        if reservation["insurance"]:
             raise fail("already_insured", reservation_id=reservation_id)
         if payment_method["user_id"] != user_id:
             raise fail("payment_method_not_owned", payment_method_id=payment_method_id, user_id=user_id)

@@ -83,10 +83,18 @@ class RuleLowerer:
             guards = [entity] if hop is not None and hop.guarded or load is not None and not load.required else []
             subject, table, column = f"{entity}[{req.column!r}]", self.table_of(entity), req.column
         guards += [req.value[1:]] if self.optional(req.value) else []
-        failed = FAILED[req.op].format(a=subject, v=value_expr(req.value))
+        failed = self.failed(req, subject, table, column)
         if guards:
             failed = " and ".join([f"{g} is not None" for g in guards] + [f"{failed}"])
         return CheckIR(entity=entity, table=table, column=column, failed=failed, param=req.param, **common)
+
+    def failed(self, req: Require, subject: str, table: str, column: str) -> str:
+        """The Python condition that is true when the rule fails. A rule that a flag which is never
+        None be true or false reads as a truth test (`if reservation["insurance"]:`), as by hand."""
+        never_none = not column or not self.dom.tables[table].columns[column].nullable  # a param has a guard
+        if req.op in ("eq", "ne") and isinstance(req.value, bool) and never_none:
+            return subject if (req.op == "eq") != req.value else f"not {subject}"
+        return FAILED[req.op].format(a=subject, v=value_expr(req.value))
 
     def unique(self, req: Require, common: dict[str, Any]) -> CheckIR:
         table = self.dom.tables[req.unique]

@@ -30,3 +30,17 @@ def test_a_value_one_foreign_key_further_reads_the_hop_variable() -> None:
     assert resolve("$slot.provider.specialty", {}, entities) == "dermatology"
     assert resolve("$slot.provider_id", {}, entities) == "D1"
     assert resolve(["$now - 1 day", "x"], {}, entities) == ("2026-02-28T09:00:00", "x")
+
+
+def test_a_rule_on_a_flag_reads_as_a_truth_test_where_the_flag_is_never_none() -> None:
+    from generator.compile.lower import lower
+    from generator.spec.load import load_spec
+
+    _, spec = load_spec("airline")
+    check = next(c for c in lower(spec).tool("add_travel_insurance").checks if c.error == "already_insured")
+    assert check.failed == "reservation['insurance']"  # insurance must be false: it fails when the flag is set
+    data = spec.model_dump(by_alias=True, exclude_unset=True)
+    data["tables"]["reservations"]["columns"]["insurance"]["nullable"] = True  # NULL is not false: a comparison
+    spec = type(spec).model_validate(data)
+    check = next(c for c in lower(spec).tool("add_travel_insurance").checks if c.error == "already_insured")
+    assert check.failed == "reservation['insurance'] != False"
