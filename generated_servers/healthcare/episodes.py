@@ -298,10 +298,7 @@ class Episodes:
 
     async def keep_spare(self, store: Store) -> None:
         """Keep a closed episode's database, rolled back to the seed, for a next episode, within
-        `spare_bytes`, dropping the oldest spares first."""
-        if len(seed_image()) > self.spare_bytes:
-            await store.close()
-            return
+        `spare_bytes`, dropping the oldest spares first (with `spare_bytes=0`, this one)."""
         spare = await store.release()
         if spare is None:
             return

@@ -401,9 +401,12 @@ class InlineConnection:
 
     def __init__(self, image: bytes, guard: ToolGuard):
         self.conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-        source = seed_source() if image is seed_image() else memory_copy(image)
-        source.backup(self.conn)  # a plain in-memory database: `serialize` sees what the transaction wrote
-        if source is not seed_source():
+        # a plain in-memory database, filled by backup: `serialize` sees what the transaction wrote
+        if image is seed_image():
+            seed_source().backup(self.conn)
+        else:
+            source = memory_copy(image)
+            source.backup(self.conn)
             source.close()
         self.conn.execute("PRAGMA foreign_keys = ON")
         self.conn.set_authorizer(guard.authorize)
